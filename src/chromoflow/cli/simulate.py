@@ -1,0 +1,14 @@
+import click
+
+from ..prep.simulate import simulate
+
+
+@click.command("simulate")
+@click.option("--genes", "n_genes", default=1000, show_default=True, type=click.IntRange(20), help="Number of genes (genome size scales with it: ~150 kb per gene).")
+@click.option("--seed", default=0, show_default=True, type=int, help="Random seed; the same seed gives the same files.")
+@click.option("--cool/--no-cool", default=True, show_default=True, help="Write contacts.mcool (skip for very large genomes; interactions.bedpe is always written).")
+@click.option("-o", "--outdir", required=True, type=click.Path(file_okay=False), help="Output folder.")
+def command(n_genes, seed, cool, outdir):
+    """Write a synthetic cell-type pair with a known answer (tracks, contacts, GTF, expression)."""
+    genome = simulate(outdir, n_genes=n_genes, seed=seed, cool=cool)
+    click.echo(f"{outdir}: {len(genome.genes)} genes, {len(genome.enhancers)} looped enhancers, {len(genome.chroms)} chromosomes", err=True)

@@ -1,0 +1,5 @@
+"""Reading chromoflow datasets into model-ready batches."""
+
+from .dataset import GeneDataset
+
+__all__ = ["GeneDataset"]

@@ -1,0 +1,230 @@
+"""The per-sample HDF5 dataset: layout, and a fast in-memory reader.
+
+Layout (``format = "chromoflow-dataset"``, ``format_version = 1``)::
+
+    /genes/gene_id, chrom      str     (G,)
+    /genes/tss                 int64   (G,)  0-based TSS
+    /genes/strand              int8    (G,)  +1 / -1
+    /genes/fold                int8    (G,)  1..K, 0 = in no fold
+    /genes/expression          float64 (G,)  NaN = not in the expression table
+    /genes/label               int8    (G,)  1 = expression >= median, 0 below, -1 unknown
+    /genes/target              float32 (G,)  log2(expression + 1), NaN unknown
+    /genes/pcre_offset         int64   (G,)  first row of the gene's pCREs in /pcres
+    /genes/pcre_count          int8    (G,)  number of pCREs (0..max_pcres)
+    /promoter/<b>              float32 (G, window/b, M)   b = 2000, 500, 100
+    /pcres/chrom               str     (P,)  rows grouped by gene, best rank first
+    /pcres/start, end          int64   (P,)
+    /pcres/score               float32 (P,)  interaction score
+    /pcres/gene_index          int32   (P,)
+    /pcres/features/<b>        float32 (sum_p ceil(len_p / b), M)   pCRE bins, unpadded
+
+Feature values are ``ln(1 + mean per-base depth)`` per bin. Promoter rows
+cover ``[tss - window/2, tss + window/2)`` and are already reversed for ``-``
+strand genes (transcription runs left to right). pCRE bins are stored
+unpadded, in reference orientation; their padding (centred, left pad
+``ceil(free/2)``) and every attention mask follow from the pCRE lengths, so no
+mask is stored. Root attributes: ``sample``, ``marks``, ``bin_sizes``,
+``window``, ``max_pcres``, ``folds``, ``n_folds``, ``label_threshold``,
+``sources`` (JSON), ``chromoflow_version``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pandas as pd
+
+from .._arrays import expand_ranges
+from ..errors import ChromoflowError
+from ..prep.binning import left_pad, n_bins
+
+FORMAT = "chromoflow-dataset"
+FORMAT_VERSION = 1
+
+
+def _strings(dset) -> np.ndarray:
+    return np.asarray(dset.asstr()[()], dtype=object)
+
+
+@dataclass
+class GeneDataset:
+    """A whole dataset in memory, served as padded batches.
+
+    >>> ds = GeneDataset.load("E003.h5")
+    >>> batch = ds.batch(np.arange(64))
+    >>> batch["pcre"][100].shape      # (64, 8, 400, 7)
+    """
+
+    path: Path
+    attrs: dict
+    genes: pd.DataFrame
+    pcres: pd.DataFrame
+    promoter: dict[int, np.ndarray]
+    pcre_features: dict[int, np.ndarray]
+    pcre_bin_offset: dict[int, np.ndarray] = field(init=False)
+
+    def __post_init__(self):
+        lengths = (self.pcres["end"] - self.pcres["start"]).to_numpy()
+        self.pcre_bin_offset = {}
+        for b in self.bin_sizes:
+            counts = n_bins(lengths, b)
+            offset = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+            if offset[-1] != len(self.pcre_features[b]):
+                raise ChromoflowError(f"{self.path}: pCRE features at {b} bp do not match the pCRE lengths; the file is corrupt, rebuild it with 'chromoflow dataset'")
+            self.pcre_bin_offset[b] = offset
+        self._pcre_offset = self.genes["pcre_offset"].to_numpy(np.int64)
+        self._pcre_count = self.genes["pcre_count"].to_numpy(np.int64)
+        self._pcre_length = lengths.astype(np.int64)
+        self._pcre_score = self.pcres["score"].to_numpy(np.float32)
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "GeneDataset":
+        path = Path(path)
+        if not path.is_file():
+            raise ChromoflowError(f"{path}: dataset file does not exist")
+        try:
+            h5 = h5py.File(path, "r")
+        except OSError:
+            raise ChromoflowError(f"{path}: not an HDF5 file; build datasets with 'chromoflow dataset'") from None
+        with h5:
+            attrs = {k: _attr(v) for k, v in h5.attrs.items()}
+            if attrs.get("format") != FORMAT:
+                raise ChromoflowError(f"{path}: not a chromoflow dataset (no format={FORMAT!r} attribute)")
+            if int(attrs.get("format_version", 0)) > FORMAT_VERSION:
+                raise ChromoflowError(f"{path}: dataset format version {attrs['format_version']} is newer than this chromoflow understands ({FORMAT_VERSION}); upgrade chromoflow")
+            g = h5["genes"]
+            genes = pd.DataFrame(
+                {
+                    "gene_id": _strings(g["gene_id"]),
+                    "chrom": _strings(g["chrom"]),
+                    "tss": g["tss"][()],
+                    "strand": np.where(g["strand"][()] > 0, "+", "-"),
+                    "fold": g["fold"][()].astype(np.int64),
+                    "expression": g["expression"][()],
+                    "label": g["label"][()].astype(np.int64),
+                    "target": g["target"][()],
+                    "pcre_offset": g["pcre_offset"][()],
+                    "pcre_count": g["pcre_count"][()].astype(np.int64),
+                }
+            )
+            p = h5["pcres"]
+            pcres = pd.DataFrame(
+                {
+                    "gene_index": p["gene_index"][()].astype(np.int64),
+                    "chrom": _strings(p["chrom"]),
+                    "start": p["start"][()],
+                    "end": p["end"][()],
+                    "score": p["score"][()],
+                }
+            )
+            bins = [int(b) for b in attrs["bin_sizes"]]
+            promoter = {b: h5[f"promoter/{b}"][()] for b in bins}
+            features = {b: h5[f"pcres/features/{b}"][()] for b in bins}
+        return cls(path, attrs, genes, pcres, promoter, features)
+
+    # --------------------------------------------------------------- properties
+    @property
+    def sample(self) -> str:
+        return str(self.attrs["sample"])
+
+    @property
+    def marks(self) -> list[str]:
+        return list(self.attrs["marks"])
+
+    @property
+    def bin_sizes(self) -> list[int]:
+        return [int(b) for b in self.attrs["bin_sizes"]]
+
+    @property
+    def window(self) -> int:
+        return int(self.attrs["window"])
+
+    @property
+    def max_pcres(self) -> int:
+        return int(self.attrs["max_pcres"])
+
+    def slots(self, bin_size: int) -> int:
+        return self.window // bin_size
+
+    def __len__(self) -> int:
+        return len(self.genes)
+
+    def indices(self, folds=None, exclude_folds=None, require: str | None = None) -> np.ndarray:
+        """Gene indices in the given folds / outside the excluded ones, with a known label/target."""
+        keep = np.ones(len(self), bool)
+        fold = self.genes["fold"].to_numpy()
+        if folds is not None:
+            keep &= np.isin(fold, list(folds))
+        if exclude_folds is not None:
+            keep &= ~np.isin(fold, list(exclude_folds)) & (fold > 0)
+        if require == "label":
+            keep &= self.genes["label"].to_numpy() >= 0
+        elif require == "target":
+            keep &= np.isfinite(self.genes["target"].to_numpy())
+        return np.flatnonzero(keep)
+
+    # ------------------------------------------------------------------ batches
+    def pcre_slots(self, idx: np.ndarray):
+        """pCRE row per (gene, slot), -1 for an empty slot: shape (B, max_pcres)."""
+        slot = np.arange(self.max_pcres)
+        rows = self._pcre_offset[idx, None] + slot
+        return np.where(slot < self._pcre_count[idx, None], rows, -1)
+
+    def batch(self, idx, pcres: bool = True) -> dict:
+        """Padded model inputs for genes ``idx`` (numpy arrays).
+
+        Keys: ``index`` (B,), ``promoter`` {b: (B, S_b, M)}, ``pcre`` {b: (B,
+        P, S_b, M)}, ``pcre_length`` (B, P) bp (0 = empty slot),
+        ``pcre_score`` (B, P), ``label`` (B,), ``target`` (B,), ``strand`` (B,).
+        With ``pcres=False`` the pCRE slots stay empty (the no-Hi-C ablation).
+        """
+        idx = np.asarray(idx, np.int64)
+        B, P, M = len(idx), self.max_pcres, len(self.marks)
+        rows = self.pcre_slots(idx) if pcres else np.full((B, P), -1)
+        filled = rows >= 0
+        r = rows[filled]
+        length = np.zeros((B, P), np.int64)
+        length[filled] = self._pcre_length[r]
+        score = np.zeros((B, P), np.float32)
+        score[filled] = self._pcre_score[r]
+        out = {
+            "index": idx,
+            "promoter": {b: self.promoter[b][idx] for b in self.bin_sizes},
+            "pcre": {},
+            "pcre_length": length,
+            "pcre_score": score,
+            "label": self.genes["label"].to_numpy()[idx],
+            "target": self.genes["target"].to_numpy(np.float32)[idx],
+            "strand": np.where(self.genes["strand"].to_numpy()[idx] == "+", 1, -1),
+        }
+        flat_slot = np.flatnonzero(filled.ravel())  # (gene, slot) positions that hold a pCRE
+        for b in self.bin_sizes:
+            S = self.slots(b)
+            dense = np.zeros((B * P * S, M), np.float32)
+            if len(r):
+                n = n_bins(self._pcre_length[r], b)
+                src = expand_ranges(self.pcre_bin_offset[b][r], n)
+                dst = expand_ranges(flat_slot * S + left_pad(n, S), n)
+                dense[dst] = self.pcre_features[b][src]
+            out["pcre"][b] = dense.reshape(B, P, S, M)
+        return out
+
+
+def _attr(value):
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, np.ndarray) and value.dtype.kind in "OSU":
+        return [v.decode() if isinstance(v, bytes) else str(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def read_sources(attrs: dict) -> dict:
+    return json.loads(attrs.get("sources", "{}"))

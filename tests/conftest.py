@@ -1,0 +1,91 @@
+"""Shared fixtures: the bundled real demo data, a small simulation, and a CLI runner."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from chromoflow.cli import cli
+from chromoflow.prep.simulate import simulate
+
+DATA = Path(__file__).parent / "data"
+DEMO = DATA / "chromoformer-demo-E003"
+MARKS = ["H3K4me1", "H3K4me3", "H3K9me3", "H3K27me3", "H3K36me3", "H3K27ac", "H3K9ac"]
+
+
+class Result:
+    def __init__(self, result):
+        self.exit_code = result.exit_code
+        self.output = result.output
+        self.stderr = result.stderr if hasattr(result, "stderr") else ""
+        self.exception = result.exception
+
+
+def run(*args) -> Result:
+    """Invoke ``chromoflow ARGS`` in-process; returns exit code and outputs."""
+    runner = CliRunner()
+    res = runner.invoke(cli, [str(a) for a in args], catch_exceptions=True)
+    if res.exception is not None and not isinstance(res.exception, SystemExit):
+        raise res.exception
+    return Result(res)
+
+
+def track_args(folder: Path, prefix: str, marks=MARKS):
+    out = []
+    for m in marks:
+        out += ["--track", f"{m}={folder / f'{prefix}-{m}.bw'}"]
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo() -> Path:
+    return DEMO
+
+
+@pytest.fixture(scope="session")
+def sim(tmp_path_factory) -> Path:
+    """A 300-gene simulated cell-type pair (built once per test session)."""
+    folder = tmp_path_factory.mktemp("sim")
+    simulate(folder, n_genes=300, seed=7)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def demo_dataset(tmp_path_factory, demo) -> Path:
+    """The demo genes built into a chromoflow dataset through the CLI."""
+    folder = tmp_path_factory.mktemp("demo")
+    assert run("genes", "--bed", demo / "genes.bed", "-o", folder / "genes.tsv").exit_code == 0
+    assert run("pcres", "--genes", folder / "genes.tsv", "--contacts", demo / "pcres.bedpe", "-o", folder / "pcres.tsv").exit_code == 0
+    res = run(
+        "dataset", "--sample", "E003", "--genes", folder / "genes.tsv", "--pcres", folder / "pcres.tsv",
+        *track_args(demo, "E003"), "--expression", demo / "expression.tsv", "-o", folder / "E003.h5", "-j", 1,
+    )
+    assert res.exit_code == 0, res.output
+    return folder / "E003.h5"
+
+
+@pytest.fixture(scope="session")
+def sim_datasets(tmp_path_factory, sim) -> dict:
+    """genes/pcres (from the mcool) and both samples' datasets of the simulation."""
+    folder = tmp_path_factory.mktemp("simds")
+    assert run("genes", "--gtf", sim / "genes.gtf", "-o", folder / "genes.tsv").exit_code == 0
+    res = run("pcres", "--genes", folder / "genes.tsv", "--contacts", f"{sim}/contacts.mcool::resolutions/5000", "--max-distance", 1_000_000, "-o", folder / "pcres.tsv")
+    assert res.exit_code == 0, res.output
+    out = {"genes": folder / "genes.tsv", "pcres": folder / "pcres.tsv"}
+    for sample in ("cellA", "cellB"):
+        res = run(
+            "dataset", "--sample", sample, "--genes", folder / "genes.tsv", "--pcres", folder / "pcres.tsv",
+            *track_args(sim, sample), "--expression", sim / "expression.tsv", "-o", folder / f"{sample}.h5", "-j", 1,
+        )
+        assert res.exit_code == 0, res.output
+        out[sample] = folder / f"{sample}.h5"
+    return out
+
+
+def copy_demo(tmp_path: Path) -> Path:
+    dst = tmp_path / "demo"
+    shutil.copytree(DEMO, dst)
+    return dst
