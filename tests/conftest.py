@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
+
 import pytest
 from click.testing import CliRunner
 
@@ -47,9 +49,9 @@ def demo() -> Path:
 
 @pytest.fixture(scope="session")
 def sim(tmp_path_factory) -> Path:
-    """A 300-gene simulated cell-type pair (built once per test session)."""
+    """An 800-gene simulated cell-type pair (built once per test session)."""
     folder = tmp_path_factory.mktemp("sim")
-    simulate(folder, n_genes=300, seed=7)
+    simulate(folder, n_genes=800, seed=7)
     return folder
 
 
@@ -89,3 +91,60 @@ def copy_demo(tmp_path: Path) -> Path:
     dst = tmp_path / "demo"
     shutil.copytree(DEMO, dst)
     return dst
+
+
+def official_inputs(dense: dict):
+    """The official model's positional inputs from a dense chromoflow batch (masks from lengths)."""
+    import torch
+
+    from chromoflow.prep.binning import left_pad, n_bins
+
+    length = dense["pcre_length"]
+    B, P = length.shape
+    feats, pmask, pfeats, cmask, imask = {}, {}, {}, {}, {}
+    n_p = (length > 0).sum(1)
+    for b, x in dense["promoter"].items():
+        S = x.shape[1]
+        feats[b] = torch.tensor(x)[:, None]
+        pmask[b] = torch.zeros(B, 1, 1, S, S, dtype=torch.bool)
+        pfeats[b] = torch.tensor(dense["pcre"][b])
+        n = n_bins(length, b)
+        lp = left_pad(n, S)
+        pos = np.arange(S)
+        valid = (pos >= lp[..., None]) & (pos < (lp + n)[..., None]) & (length[..., None] > 0)
+        cmask[b] = torch.tensor(~np.broadcast_to(valid[:, :, None, None, :], (B, P, 1, S, S)).copy())
+        im = torch.ones(B, 1, P + 1, P + 1, dtype=torch.bool)
+        for i in range(B):
+            im[i, 0, : n_p[i] + 1, : n_p[i] + 1] = False
+        imask[b] = im
+    freq = torch.zeros(B, P + 1, P + 1)
+    freq[:, 0, 1:] = torch.tensor(dense["pcre_score"])
+    return feats, pmask, pfeats, cmask, imask, freq
+
+
+def official_model(kind: str = "classifier", seed: int = 0):
+    """The PyPI chromoformer model with every tensor perturbed (so none is a no-op), on CPU."""
+    import torch
+
+    pytest.importorskip("chromoformer")
+    from chromoformer.net import ChromoformerClassifier, ChromoformerRegressor
+
+    model = ChromoformerClassifier() if kind == "classifier" else ChromoformerRegressor()
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn(p.shape, generator=gen) * 0.05)
+    return model.eval()
+
+
+def official_forward(model, dense: dict):
+    """Run the official model on CPU: its code calls .cuda() unconditionally, made a no-op here."""
+    import torch
+
+    saved = torch.Tensor.cuda
+    torch.Tensor.cuda = lambda self, *a, **k: self
+    try:
+        with torch.no_grad():
+            return model(*official_inputs(dense))
+    finally:
+        torch.Tensor.cuda = saved

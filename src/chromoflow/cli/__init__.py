@@ -37,9 +37,9 @@ def cli(verbose: bool, quiet: bool):
 
 
 def _register():
-    from . import dataset, genes, pcres, simulate, coverage  # noqa: F401
+    from . import coverage, dataset, genes, pcres, predict, simulate, train
 
-    for module in (genes, pcres, dataset, simulate, coverage):
+    for module in (genes, pcres, dataset, train, predict, simulate, coverage):
         cli.add_command(module.command)
 
 

@@ -149,6 +149,13 @@ class GeneDataset:
     def max_pcres(self) -> int:
         return int(self.attrs["max_pcres"])
 
+    def select_marks(self, order) -> None:
+        """Keep/reorder channels: ``order`` lists mark indices (e.g. to match a model's mark order)."""
+        order = [int(i) for i in order]
+        self.promoter = {b: np.ascontiguousarray(x[..., order]) for b, x in self.promoter.items()}
+        self.pcre_features = {b: np.ascontiguousarray(x[:, order]) for b, x in self.pcre_features.items()}
+        self.attrs["marks"] = [self.marks[i] for i in order]
+
     def slots(self, bin_size: int) -> int:
         return self.window // bin_size
 
@@ -176,15 +183,26 @@ class GeneDataset:
         rows = self._pcre_offset[idx, None] + slot
         return np.where(slot < self._pcre_count[idx, None], rows, -1)
 
-    def batch(self, idx, pcres: bool = True) -> dict:
-        """Padded model inputs for genes ``idx`` (numpy arrays).
+    def batch(self, idx, pcres: bool = True, bin_sizes=None, pcre_format: str = "dense") -> dict:
+        """Model inputs for genes ``idx`` (numpy arrays).
 
-        Keys: ``index`` (B,), ``promoter`` {b: (B, S_b, M)}, ``pcre`` {b: (B,
-        P, S_b, M)}, ``pcre_length`` (B, P) bp (0 = empty slot),
-        ``pcre_score`` (B, P), ``label`` (B,), ``target`` (B,), ``strand`` (B,).
-        With ``pcres=False`` the pCRE slots stay empty (the no-Hi-C ablation).
+        Keys: ``index`` (B,), ``promoter`` {b: (B, S_b, M)}, ``pcre_length``
+        (B, P) bp (0 = empty slot), ``pcre_score`` (B, P), ``label`` (B,),
+        ``target`` (B,), ``strand`` (B,), and the pCRE bins:
+
+        - ``pcre_format="dense"``: ``pcre`` {b: (B, P, S_b, M)}, each pCRE centred
+          in its slot with zero padding, as the official loader builds them;
+        - ``pcre_format="packed"``: only real bins, no padding: ``pcre_slots``
+          (N,) flat slot index (gene * P + slot) of the filled slots, and per
+          bin size ``pcre_bins`` {b: (n_b, M)}, ``pcre_bin_slot`` {b: (n_b,)}
+          (which filled slot, 0..N-1), ``pcre_bin_pos`` {b: (n_b,)} (position
+          in the padded row, as the official positional encoding sees it).
+
+        ``bin_sizes`` limits the resolutions built; ``pcres=False`` leaves
+        every slot empty (the no-Hi-C ablation).
         """
         idx = np.asarray(idx, np.int64)
+        sizes = self.bin_sizes if bin_sizes is None else [int(b) for b in bin_sizes]
         B, P, M = len(idx), self.max_pcres, len(self.marks)
         rows = self.pcre_slots(idx) if pcres else np.full((B, P), -1)
         filled = rows >= 0
@@ -195,8 +213,7 @@ class GeneDataset:
         score[filled] = self._pcre_score[r]
         out = {
             "index": idx,
-            "promoter": {b: self.promoter[b][idx] for b in self.bin_sizes},
-            "pcre": {},
+            "promoter": {b: self.promoter[b][idx] for b in sizes},
             "pcre_length": length,
             "pcre_score": score,
             "label": self.genes["label"].to_numpy()[idx],
@@ -204,15 +221,23 @@ class GeneDataset:
             "strand": np.where(self.genes["strand"].to_numpy()[idx] == "+", 1, -1),
         }
         flat_slot = np.flatnonzero(filled.ravel())  # (gene, slot) positions that hold a pCRE
-        for b in self.bin_sizes:
+        if pcre_format == "packed":
+            out.update(pcre_slots=flat_slot, pcre_bins={}, pcre_bin_slot={}, pcre_bin_pos={})
+        else:
+            out["pcre"] = {}
+        for b in sizes:
             S = self.slots(b)
-            dense = np.zeros((B * P * S, M), np.float32)
-            if len(r):
-                n = n_bins(self._pcre_length[r], b)
-                src = expand_ranges(self.pcre_bin_offset[b][r], n)
-                dst = expand_ranges(flat_slot * S + left_pad(n, S), n)
-                dense[dst] = self.pcre_features[b][src]
-            out["pcre"][b] = dense.reshape(B, P, S, M)
+            n = n_bins(self._pcre_length[r], b)
+            src = expand_ranges(self.pcre_bin_offset[b][r], n)
+            pos = expand_ranges(left_pad(n, S), n)
+            if pcre_format == "packed":
+                out["pcre_bins"][b] = self.pcre_features[b][src]
+                out["pcre_bin_slot"][b] = np.repeat(np.arange(len(r)), n)
+                out["pcre_bin_pos"][b] = pos
+            else:
+                dense = np.zeros((B * P * S, M), np.float32)
+                dense[np.repeat(flat_slot * S, n) + pos] = self.pcre_features[b][src]
+                out["pcre"][b] = dense.reshape(B, P, S, M)
         return out
 
 
@@ -228,3 +253,24 @@ def _attr(value):
 
 def read_sources(attrs: dict) -> dict:
     return json.loads(attrs.get("sources", "{}"))
+
+
+def pack_dense(batch: dict) -> dict:
+    """A ``pcre_format="dense"`` batch turned into the packed form (see :meth:`GeneDataset.batch`).
+
+    For inputs built elsewhere (e.g. the official loader's padded tensors):
+    only each filled slot's bins, located by the pCRE lengths, are kept.
+    """
+    length = np.asarray(batch["pcre_length"])
+    B, P = length.shape
+    flat = np.flatnonzero(length.ravel() > 0)
+    out = {k: v for k, v in batch.items() if k != "pcre"}
+    out.update(pcre_slots=flat, pcre_bins={}, pcre_bin_slot={}, pcre_bin_pos={})
+    for b, dense in batch["pcre"].items():
+        S, M = dense.shape[2], dense.shape[3]
+        n = n_bins(length.ravel()[flat], b)
+        pos = expand_ranges(left_pad(n, S), n)
+        out["pcre_bins"][b] = np.asarray(dense).reshape(B * P, S, M)[np.repeat(flat, n), pos]
+        out["pcre_bin_slot"][b] = np.repeat(np.arange(len(flat)), n)
+        out["pcre_bin_pos"][b] = pos
+    return out

@@ -1,0 +1,18 @@
+import click
+
+
+@click.command("predict")
+@click.option("--dataset", required=True, type=click.Path(dir_okay=False), help="NAME.h5 from 'chromoflow dataset'.")
+@click.option("--checkpoint", required=True, type=click.Path(dir_okay=False), help="model.pt from 'chromoflow train', or an official Chromoformer checkpoint (.pt with 'net').")
+@click.option("--reference", type=click.Path(dir_okay=False), help="Second sample's dataset, for fold-change models.")
+@click.option("--fold", type=click.IntRange(0), help="Only genes of this fold (default: all genes).")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda[:N].")
+@click.option("--batch-size", default=256, show_default=True, type=click.IntRange(1))
+@click.option("--attention", type=click.Path(dir_okay=False), help="Also write attention: BEDPE of promoter-to-pCRE attention (chromoformer) or mark/bin attention TSV (attentivechrome).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="predictions.tsv: gene_id, prediction, fold, label/target.")
+def command(dataset, checkpoint, reference, fold, device, batch_size, attention, output):
+    """Predict expression (class probability, level or fold change) for a dataset's genes."""
+    from ..training.predict import predict
+
+    frame = predict(dataset, checkpoint, output, device=device, reference=reference, fold=fold, attention=attention, batch_size=batch_size)
+    click.echo(f"{output}: {len(frame)} predictions", err=True)

@@ -1,0 +1,1 @@
+"""Models: Chromoformer (and its no-Hi-C ablation), AttentiveChrome, DeepChrome."""

@@ -1,0 +1,34 @@
+"""DeepChrome (Singh et al., Bioinformatics 2016): a CNN over the ±5 kb promoter bins.
+
+Conv1d(marks -> 50, width 10) -> ReLU -> MaxPool(5) -> flatten (50 x 18) ->
+Dropout(0.5) -> Linear 625 -> ReLU -> Linear 125 -> ReLU -> Linear outputs,
+on the same 100 bins of 100 bp around the TSS as AttentiveChrome.
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+from .common import tss_window
+
+
+class DeepChrome(nn.Module):
+    def __init__(self, n_feats: int, n_out: int = 2, n_bins: int = 100, bin_size: int = 100, filters: int = 50, width: int = 10, pool: int = 5, dropout: float = 0.5, window: int = 40_000):
+        super().__init__()
+        self.config = {"n_feats": n_feats, "n_out": n_out, "n_bins": n_bins, "bin_size": bin_size, "filters": filters, "width": width, "pool": pool, "dropout": dropout, "window": window}
+        self.n_bins, self.bin_size = n_bins, bin_size
+        flat = filters * ((n_bins - width + 1) // pool)
+        self.features = nn.Sequential(nn.Conv1d(n_feats, filters, width), nn.ReLU(), nn.MaxPool1d(pool), nn.Flatten(), nn.Dropout(dropout))
+        self.mlp = nn.Sequential(nn.Linear(flat, 625), nn.ReLU(), nn.Linear(625, 125), nn.ReLU())
+        self.head = nn.Linear(125, n_out)
+
+    @property
+    def inputs(self) -> dict:
+        return {"bin_sizes": [self.bin_size], "pcres": False}
+
+    def encode(self, batch, need_weights: bool = False):
+        x = tss_window(batch, self.bin_size, self.n_bins).transpose(1, 2)  # (B, M, n_bins)
+        return self.mlp(self.features(x))
+
+    def forward(self, batch):
+        return self.head(self.encode(batch))

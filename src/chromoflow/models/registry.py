@@ -1,0 +1,33 @@
+"""Model names -> constructors, and the output size each task needs."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from ..errors import ChromoflowError
+from .attentivechrome import AttentiveChrome
+from .chromoformer import Chromoformer
+from .deepchrome import DeepChrome
+
+MODEL_NAMES = ("chromoformer", "chromoformer-nohic", "attentivechrome", "deepchrome")
+TASKS = ("classification", "regression", "fold-change")
+
+
+def n_outputs(task: str) -> int:
+    """Two logits for classification (softmax, as the published Chromoformer), one value otherwise."""
+    return 2 if task == "classification" else 1
+
+
+def build_model(name: str, n_feats: int, task: str, config: dict | None = None) -> nn.Module:
+    """A freshly initialised model (seed torch before calling for reproducible weights)."""
+    config = dict(config or {})
+    n_out = n_outputs(task)
+    if name == "chromoformer":
+        return Chromoformer(n_feats, n_out, use_pcres=True, **config)
+    if name == "chromoformer-nohic":
+        return Chromoformer(n_feats, n_out, use_pcres=False, **config)
+    if name == "attentivechrome":
+        return AttentiveChrome(n_feats, n_out, **config)
+    if name == "deepchrome":
+        return DeepChrome(n_feats, n_out, **config)
+    raise ChromoflowError(f"unknown model {name!r}; choose one of {', '.join(MODEL_NAMES)}")

@@ -1,0 +1,112 @@
+"""Evaluation metrics, in numpy (no scikit-learn dependency)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def ranks(x) -> np.ndarray:
+    """1-based ranks with ties averaged."""
+    x = np.asarray(x, np.float64)
+    order = np.argsort(x, kind="mergesort")
+    sorted_x = x[order]
+    r = np.empty(len(x))
+    r[order] = np.arange(1, len(x) + 1)
+    # Average the ranks of tied values.
+    _, first, counts = np.unique(sorted_x, return_index=True, return_counts=True)
+    mean_rank = first + (counts + 1) / 2.0
+    r[order] = np.repeat(mean_rank, counts)
+    return r
+
+
+def roc_auc(y, p) -> float:
+    """Area under the ROC curve (Mann-Whitney U / (n_pos n_neg)); NaN with one class only."""
+    y = np.asarray(y).astype(bool)
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    r = ranks(p)
+    return float((r[y].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+
+
+def roc_curve(y, p):
+    """(false positive rate, true positive rate) at every distinct threshold, from (0, 0) to (1, 1)."""
+    y = np.asarray(y).astype(bool)
+    order = np.argsort(-np.asarray(p, np.float64), kind="mergesort")
+    p_sorted, y_sorted = np.asarray(p)[order], y[order]
+    last = np.r_[np.flatnonzero(np.diff(p_sorted)), len(p_sorted) - 1]
+    tp = np.cumsum(y_sorted)[last]
+    fp = (last + 1) - tp
+    tpr = np.r_[0.0, tp / max(y.sum(), 1)]
+    fpr = np.r_[0.0, fp / max((~y).sum(), 1)]
+    return fpr, tpr
+
+
+def average_precision(y, p) -> float:
+    """Average precision: mean of the precision at each positive, ties as one threshold."""
+    y = np.asarray(y).astype(bool)
+    if not y.any():
+        return float("nan")
+    order = np.argsort(-np.asarray(p, np.float64), kind="mergesort")
+    p_sorted, y_sorted = np.asarray(p)[order], y[order]
+    last = np.r_[np.flatnonzero(np.diff(p_sorted)), len(p_sorted) - 1]
+    tp = np.cumsum(y_sorted)[last]
+    precision = tp / (last + 1)
+    recall = tp / y.sum()
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
+def pearson(a, b) -> float:
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if len(a) < 2 or a.std() == 0 or b.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def spearman(a, b) -> float:
+    return pearson(ranks(a), ranks(b))
+
+
+def classification_metrics(label, prob) -> dict:
+    label, prob = np.asarray(label), np.asarray(prob, np.float64)
+    return {
+        "roc_auc": roc_auc(label, prob),
+        "average_precision": average_precision(label, prob),
+        "accuracy": float(np.mean((prob >= 0.5) == (label == 1))) if len(label) else float("nan"),
+        "n": int(len(label)),
+    }
+
+
+def regression_metrics(target, pred) -> dict:
+    target, pred = np.asarray(target, np.float64), np.asarray(pred, np.float64)
+    mse = float(np.mean((pred - target) ** 2)) if len(target) else float("nan")
+    var = float(np.var(target)) if len(target) else float("nan")
+    return {
+        "pearson_r": pearson(target, pred),
+        "spearman_r": spearman(target, pred),
+        "r2": 1.0 - mse / var if var > 0 else float("nan"),
+        "mse": mse,
+        "n": int(len(target)),
+    }
+
+
+def fold_change_metrics(target, pred, min_abs: float = 1.0) -> dict:
+    """Regression metrics plus the direction accuracy on genes with |log2 fold change| >= ``min_abs``."""
+    out = regression_metrics(target, pred)
+    target, pred = np.asarray(target, np.float64), np.asarray(pred, np.float64)
+    changed = np.abs(target) >= min_abs
+    out["direction_accuracy"] = float(np.mean(np.sign(pred[changed]) == np.sign(target[changed]))) if changed.any() else float("nan")
+    out["n_changed"] = int(changed.sum())
+    return out
+
+
+def task_metrics(task: str, truth, pred) -> dict:
+    if task == "classification":
+        return classification_metrics(truth, pred)
+    if task == "regression":
+        return regression_metrics(truth, pred)
+    return fold_change_metrics(truth, pred)
+
+
+# The metric that chooses the best epoch and is shown in progress bars.
+HEADLINE = {"classification": "roc_auc", "regression": "pearson_r", "fold-change": "pearson_r"}

@@ -1,0 +1,157 @@
+import numpy as np
+import pytest
+import torch
+
+from chromoflow.data.dataset import GeneDataset, pack_dense
+from chromoflow.models.attentivechrome import AttentiveChrome
+from chromoflow.models.chromoformer import Chromoformer
+from chromoflow.models.common import tss_window
+from chromoflow.models.deepchrome import DeepChrome
+from chromoflow.prep.binning import left_pad, n_bins
+from chromoflow.models.layers import MASKED, SelfAttention, Transformer, segment_softmax, sinusoidal_positions
+from chromoflow.training.batches import to_tensors
+
+from conftest import official_forward, official_model
+
+
+def test_parameter_names_and_shapes_match_official():
+    official = official_model("classifier").state_dict()
+    ours = Chromoformer(n_feats=7, n_out=2).state_dict()
+    assert len(official) == len(ours) == 370
+    assert {k: tuple(v.shape) for k, v in official.items()} == {k: tuple(v.shape) for k, v in ours.items()}
+    assert sum(v.numel() for v in ours.values()) == 5_342_672
+    # Tensors the official forward never uses are still there, for strict loading.
+    assert "regulation.100.transformer.layers.5.self_att.w_bias.weight" in ours
+    assert "pairwise_interaction.2000.ln.weight" in ours and "embed.500.transformer.layers.0.self_att.gamma_f" in ours
+
+
+def edited_demo_batch(demo_dataset):
+    """All demo genes; one stripped of its pCREs, one cut to 3, others keep their 1 or 8."""
+    ds = GeneDataset.load(demo_dataset)
+    dense = ds.batch(np.arange(len(ds)))
+    full = np.flatnonzero((dense["pcre_length"] > 0).all(1))
+    assert len(full) >= 3 and ((dense["pcre_length"] > 0).sum(1) == 1).any()
+    for gene, keep in ((full[0], 0), (full[1], 3)):
+        dense["pcre_length"][gene, keep:] = 0
+        dense["pcre_score"][gene, keep:] = 0
+        for b in dense["pcre"]:
+            dense["pcre"][b][gene, keep:] = 0
+    return dense
+
+
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+def test_outputs_equal_official_package(demo_dataset, kind):
+    """Same weights, same inputs: the official model and ours agree within 1e-4 (fp32), 0..8 pCREs."""
+    official = official_model(kind)
+    ours = Chromoformer(n_feats=7, n_out=2 if kind == "classifier" else 1)
+    ours.load_state_dict(official.state_dict(), strict=True)
+    ours.eval()
+    dense = edited_demo_batch(demo_dataset)
+    want = official_forward(official, dense)
+    with torch.no_grad():
+        got = ours(to_tensors(pack_dense(dense)))
+    assert got.shape == want.shape
+    assert torch.allclose(got, want, atol=1e-4, rtol=0), (got - want).abs().max()
+
+
+def test_padding_and_batch_company_do_not_change_outputs(demo_dataset):
+    torch.manual_seed(0)
+    model = Chromoformer(n_feats=7, n_out=1, d_emb=32, d_head=16, embed={"d_model": 32}, pairwise={"d_model": 32, "n_layers": 1}, regulation={"n_layers": 2, "d_model": 64, "n_heads": 4}).eval()
+    ds = GeneDataset.load(demo_dataset)
+    dense = ds.batch(np.arange(len(ds)))
+    with torch.no_grad():
+        together = model(to_tensors(pack_dense(dense)))
+        alone = torch.cat([model(to_tensors(ds.batch([i], pcre_format="packed"))) for i in range(len(ds))])
+        # Four more empty pCRE slots per gene, and garbage in every padded position.
+        wider = dict(dense)
+        wider["pcre_length"] = np.pad(dense["pcre_length"], ((0, 0), (0, 4)))
+        wider["pcre_score"] = np.pad(dense["pcre_score"], ((0, 0), (0, 4)))
+        wider["pcre"] = {}
+        for b, x in dense["pcre"].items():
+            noisy = np.pad(x, ((0, 0), (0, 4), (0, 0), (0, 0)))
+            S = x.shape[2]
+            n = n_bins(wider["pcre_length"], b)
+            lp = left_pad(n, S)
+            pos = np.arange(S)
+            padding = ~((pos >= lp[..., None]) & (pos < (lp + n)[..., None]) & (wider["pcre_length"][..., None] > 0))
+            noisy[padding] = 7.0
+            wider["pcre"][b] = noisy
+        padded = model(to_tensors(pack_dense(wider)))
+    assert torch.allclose(together, alone, atol=1e-5)
+    assert torch.allclose(together, padded, atol=1e-5)
+
+
+def test_nohic_ignores_pcres(demo_dataset):
+    torch.manual_seed(1)
+    model = Chromoformer(n_feats=7, n_out=2, use_pcres=False).eval()
+    ds = GeneDataset.load(demo_dataset)
+    with torch.no_grad():
+        with_p = model(to_tensors(ds.batch(np.arange(6), pcre_format="packed")))
+        without = model(to_tensors(ds.batch(np.arange(6), pcres=False, pcre_format="packed")))
+    assert torch.equal(with_p, without)
+    assert model.inputs["pcres"] is False
+
+
+def test_single_query_row_equals_full_attention():
+    torch.manual_seed(2)
+    tr = Transformer(2, 4, 32, 64, 48, gate=True).eval()
+    x = torch.randn(3, 9, 32)
+    score = torch.zeros(3, 9, 9)
+    score[:, 0, 1:] = torch.rand(3, 8) * 5
+    mask = torch.zeros(3, 9, 9)
+    mask[:, 6:, :] = MASKED
+    mask[:, :, 6:] = MASKED
+    with torch.no_grad():
+        full = tr(x, score, mask)
+        row = tr(x, score, mask, query_index=0)
+    assert torch.allclose(full[:, :1], row, atol=1e-5)
+    assert torch.isfinite(full).all()  # fully masked rows stay finite
+
+
+def test_sdpa_matches_explicit_softmax_and_masks():
+    torch.manual_seed(3)
+    att = SelfAttention(16, 2, 16, gate=True).eval()
+    with torch.no_grad():
+        att.gamma_f.copy_(torch.tensor([0.5, 2.0]))
+    x = torch.randn(2, 5, 16)
+    score = torch.rand(2, 5, 5)
+    mask = torch.zeros(2, 5, 5)
+    mask[1, :, 3:] = MASKED
+    with torch.no_grad():
+        fast = att(x, score, mask)
+        slow, weights = att(x, score, mask, need_weights=True)
+    assert torch.allclose(fast, slow, atol=1e-5)
+    assert torch.allclose(weights[1, :, :, 3:], torch.zeros(1))  # masked keys get no weight
+    # gamma_f scales the bias per head: the two heads see different logits.
+    assert not torch.allclose(weights[0, 0], weights[0, 1])
+
+
+def test_segment_softmax():
+    logits = torch.tensor([[1.0], [2.0], [0.5], [3.0], [-1.0]])
+    seg = torch.tensor([0, 0, 1, 1, 1])
+    got = segment_softmax(logits, seg, 2)[:, 0]
+    want = torch.cat([torch.softmax(torch.tensor([1.0, 2.0]), 0), torch.softmax(torch.tensor([0.5, 3.0, -1.0]), 0)])
+    assert torch.allclose(got, want)
+
+
+def test_positions_match_official_formula():
+    table = sinusoidal_positions(400, 128)
+    assert torch.allclose(table[0, 0::2], torch.zeros(64)) and torch.allclose(table[0, 1::2], torch.ones(64))
+    assert table[7, 2] == pytest.approx(np.sin(7 * np.exp(-np.log(10000) * 2 / 128)), abs=1e-6)
+
+
+def test_baselines_read_the_central_5kb():
+    x = torch.zeros(2, 400, 3)
+    x[:, 150:250] = torch.arange(100, dtype=torch.float32)[None, :, None]
+    batch = {"promoter": {100: x}}
+    crop = tss_window(batch, 100, 100)
+    assert crop.shape == (2, 100, 3) and torch.equal(crop[0, :, 0], torch.arange(100.0))
+    torch.manual_seed(0)
+    for model in (AttentiveChrome(3, 2), DeepChrome(3, 2)):
+        model.eval()
+        assert model(batch).shape == (2, 2)
+        y = x.clone()
+        y[:, :150] = 9.0  # outside ±5 kb: ignored
+        assert torch.equal(model(batch), model({"promoter": {100: y}}))
+    _, att = AttentiveChrome(3, 2).encode(batch, need_weights=True)
+    assert att["alpha"].shape == (2, 3, 100) and torch.allclose(att["beta"].sum(1), torch.ones(2))
