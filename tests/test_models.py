@@ -155,3 +155,19 @@ def test_baselines_read_the_central_5kb():
         assert torch.equal(model(batch), model({"promoter": {100: y}}))
     _, att = AttentiveChrome(3, 2).encode(batch, need_weights=True)
     assert att["alpha"].shape == (2, 3, 100) and torch.allclose(att["beta"].sum(1), torch.ones(2))
+
+
+def test_bf16_autocast_path_runs_and_stays_close(demo_dataset):
+    """The GPU path's mixed precision, exercised on CPU: masks and softmax survive bf16."""
+    torch.manual_seed(4)
+    model = Chromoformer(n_feats=7, n_out=2).eval()
+    ds = GeneDataset.load(demo_dataset)
+    batch = to_tensors(ds.batch(np.arange(len(ds)), pcre_format="packed"))
+    with torch.no_grad():
+        full = model(batch)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            half = model(batch)
+            _, att = model.encode(batch, need_weights=True)
+    assert half.dtype == torch.bfloat16 and torch.isfinite(half).all()
+    assert (half.float() - full).abs().max() < 0.05
+    assert all(torch.isfinite(w).all() for ws in att.values() for w in ws)
