@@ -4,10 +4,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   ?= demo-out
+# Nextflow: the one on PATH if any, else a pinned one from Maven Central in .tools/.
+NEXTFLOW := $(or $(shell command -v nextflow 2>/dev/null),$(BIN)/nextflow)
 
 .PHONY: setup test demo bench clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(NEXTFLOW)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,23 +17,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-test: setup
-	$(BIN)/pytest -q
+$(BIN)/nextflow: tools/nextflow/pom.xml tools/nextflow/install.sh | $(STAMP)
+	tools/nextflow/install.sh .tools/nextflow $(BIN)
 
-# The main job on bundled synthetic data: simulate a cell-type pair, find pCREs
-# in its Hi-C map, and build both samples' datasets.
+test: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" CHROMOFLOW_REQUIRE_NEXTFLOW=1 $(BIN)/pytest -q
+
+# The main job: the pipeline on the bundled synthetic cell-type pair
+# (datasets, 4 folds x 3 models, predictions, summary) in $(DEMO)/.
 demo: setup
-	$(BIN)/chromoflow simulate --genes 1000 --seed 0 -o $(DEMO)/sim
-	$(BIN)/chromoflow genes --gtf $(DEMO)/sim/genes.gtf --gene-type protein_coding -o $(DEMO)/genes.tsv
-	$(BIN)/chromoflow pcres --genes $(DEMO)/genes.tsv --contacts $(DEMO)/sim/contacts.mcool::resolutions/5000 --max-distance 1000000 -o $(DEMO)/pcres.tsv
-	for s in cellA cellB; do \
-	  $(BIN)/chromoflow dataset --sample $$s --genes $(DEMO)/genes.tsv --pcres $(DEMO)/pcres.tsv \
-	    $$(for m in H3K4me1 H3K4me3 H3K9me3 H3K27me3 H3K36me3 H3K27ac H3K9ac; do printf -- '--track %s=%s ' $$m $(DEMO)/sim/$$s-$$m.bw; done) \
-	    --expression $(DEMO)/sim/expression.tsv -o $(DEMO)/$$s.h5 || exit 1; \
-	done
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(NEXTFLOW) run . -profile test --outdir $(DEMO)
 
 bench: setup
 	$(BIN)/python benchmarks/bench_dataset.py
+	$(BIN)/python benchmarks/bench_train.py
 
 clean:
-	rm -rf $(DEMO) benchmarks/out .pytest_cache
+	rm -rf $(DEMO) results results-test results-test-real work .nextflow .nextflow.log* benchmarks/out .pytest_cache

@@ -37,9 +37,9 @@ def cli(verbose: bool, quiet: bool):
 
 
 def _register():
-    from . import coverage, dataset, genes, pcres, predict, simulate, train
+    from . import coverage, dataset, genes, pcres, predict, simulate, summarize, train
 
-    for module in (genes, pcres, dataset, train, predict, simulate, coverage):
+    for module in (genes, pcres, dataset, train, predict, summarize, simulate, coverage):
         cli.add_command(module.command)
 
 

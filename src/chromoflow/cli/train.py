@@ -1,6 +1,6 @@
 import click
 
-from ..models.registry import MODEL_NAMES, TASKS
+from ..models import MODEL_NAMES, TASKS
 
 
 @click.command("train")

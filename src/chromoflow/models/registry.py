@@ -5,12 +5,11 @@ from __future__ import annotations
 from torch import nn
 
 from ..errors import ChromoflowError
+from . import MODEL_NAMES, TASKS  # noqa: F401  (re-exported)
 from .attentivechrome import AttentiveChrome
 from .chromoformer import Chromoformer
 from .deepchrome import DeepChrome
 
-MODEL_NAMES = ("chromoformer", "chromoformer-nohic", "attentivechrome", "deepchrome")
-TASKS = ("classification", "regression", "fold-change")
 
 
 def n_outputs(task: str) -> int:

@@ -1,0 +1,137 @@
+/*
+ * Reads and checks the samplesheet before any task starts.
+ *
+ *   sample,mark,track,contacts,expression
+ *   E003,H3K4me3,E003-H3K4me3.bw,E003.ibed,57epigenomes.RPKM.tsv
+ *
+ * One row per sample x mark. `contacts` (BEDPE/ibed/cool/mcool::resolutions/N)
+ * and `expression` belong to the sample: the same on each of its rows, or
+ * empty (no pCREs / no expression). Relative paths are relative to the
+ * samplesheet's folder. Every problem is reported as
+ * "<sheet> line N, column 'x': what is wrong".
+ */
+import java.nio.file.Path
+import nextflow.Nextflow
+
+class Samplesheet {
+
+    static final NAME = ~/^[A-Za-z0-9][A-Za-z0-9._-]*$/
+    static final REQUIRED = ['sample', 'mark', 'track']
+    static final OPTIONAL = ['contacts', 'expression']
+    static final TRACK_EXT = ~/(?i).*\.(bw|bigwig|bam)$/
+    static final CONTACT_EXT = ~/(?i).*\.(bedpe|bedpe\.gz|ibed|ibed\.gz|cool|mcool)$/
+    static final UNSAFE = ~/.*['"`$\\\n\r].*/
+
+    /** Split one CSV line (double quotes may enclose commas). */
+    static List<String> fields(String line) {
+        def out = []
+        def cur = new StringBuilder()
+        boolean quoted = false
+        for (int i = 0; i < line.length(); i++) {
+            char c = line.charAt(i)
+            if (c == '"' as char) {
+                if (quoted && i + 1 < line.length() && line.charAt(i + 1) == '"' as char) { cur << '"'; i++ }
+                else quoted = !quoted
+            } else if (c == ',' as char && !quoted) { out << cur.toString().trim(); cur = new StringBuilder() }
+            else cur << c
+        }
+        out << cur.toString().trim()
+        return out
+    }
+
+    static Path resolve(Path sheet, String value) {
+        if (value.contains('://')) return Nextflow.file(value) as Path
+        def p = new File(value).isAbsolute() ? Nextflow.file(value) as Path : sheet.toAbsolutePath().parent.resolve(value)
+        return p.normalize()
+    }
+
+    static boolean remote(String value) { value.contains('://') }
+
+    /**
+     * Returns [samples: [name: [marks: [...], tracks: [mark: [path, index|null]], contacts: [path, suffix]|null, expression: path|null]], errors: [...]]
+     */
+    static Map read(String input, List<String> wantedMarks = null) {
+        def errors = []
+        Path sheet = Nextflow.file(input) as Path
+        def name = sheet.name
+        if (!sheet.exists()) return [samples: [:], errors: ["--input ${input}: samplesheet not found"]]
+        def lines = sheet.readLines()
+        if (lines && lines[0].startsWith('\uFEFF')) lines[0] = lines[0].substring(1)
+        def numbered = lines.withIndex().findAll { l, i -> l.trim() }.collect { l, i -> [l, i + 1] }
+        if (!numbered) return [samples: [:], errors: ["${name}: empty samplesheet"]]
+        def header = fields(numbered[0][0])
+        def missing = REQUIRED.findAll { !(it in header) }
+        if (missing) return [samples: [:], errors: ["${name} line ${numbered[0][1]}: missing column(s) ${missing.join(', ')}; expected header sample,mark,track[,contacts,expression]"]]
+        def unknown = header.findAll { !(it in REQUIRED + OPTIONAL) }
+        if (unknown) errors << "${name} line ${numbered[0][1]}: unknown column(s) ${unknown.join(', ')}; expected sample,mark,track[,contacts,expression]"
+        def samples = [:] as LinkedHashMap
+        if (numbered.size() == 1) errors << "${name}: no sample rows"
+        numbered.drop(1).each { String line, int no ->
+            def f = fields(line)
+            if (f.size() != header.size()) {
+                errors << "${name} line ${no}: ${f.size()} fields, the header has ${header.size()}"
+                return
+            }
+            def row = [header, f].transpose().collectEntries { it }
+            def where = { String col -> "${name} line ${no}, column '${col}'" }
+            ['sample', 'mark'].each { col ->
+                if (!(row[col] ==~ NAME)) errors << "${where(col)}: '${row[col]}' must start with a letter or digit and contain only letters, digits, '.', '_' or '-'"
+            }
+            ['track', 'contacts', 'expression'].each { col ->
+                if (row[col] && row[col] ==~ UNSAFE) errors << "${where(col)}: quotes, '\$', backslashes and line breaks are not allowed in paths"
+            }
+            def s = samples.computeIfAbsent(row.sample) { [marks: [], tracks: [:], contacts: null, contacts_text: null, expression: null, expression_text: null, line: no] }
+            // track
+            if (!row.track) errors << "${where('track')}: empty; give a bigWig or BAM file"
+            else if (!(row.track ==~ TRACK_EXT)) errors << "${where('track')}: '${row.track}' is not a bigWig (.bw, .bigWig) or BAM (.bam)"
+            else {
+                def p = resolve(sheet, row.track)
+                def index = null
+                if (!remote(row.track) && !p.exists()) errors << "${where('track')}: file not found: ${p}"
+                else if (row.track.toLowerCase().endsWith('.bam')) {
+                    def candidates = [Nextflow.file("${p}.bai") as Path, Nextflow.file(p.toString().replaceAll(/(?i)\.bam$/, '.bai')) as Path, Nextflow.file("${p}.csi") as Path]
+                    index = candidates.find { remote(row.track) || it.exists() }
+                    if (index == null) errors << "${where('track')}: BAM without index: run 'samtools index ${p.name}' (${p.name}.bai must sit next to it)"
+                }
+                if (row.mark in s.marks) errors << "${where('mark')}: sample '${row.sample}' has mark '${row.mark}' twice"
+                else { s.marks << row.mark; s.tracks[row.mark] = [p, index] }
+            }
+            // per-sample columns
+            ['contacts', 'expression'].each { col ->
+                def text = row[col] ?: ''
+                if (s[col + '_text'] == null) {
+                    s[col + '_text'] = text
+                    if (!text) return
+                    def file = text, suffix = ''
+                    if (col == 'contacts' && text.contains('::')) { file = text.substring(0, text.indexOf('::')); suffix = text.substring(text.indexOf('::')) }
+                    if (col == 'contacts' && !(file ==~ CONTACT_EXT)) { errors << "${where(col)}: '${text}' is not BEDPE (.bedpe[.gz]), CHiCAGO .ibed[.gz], .cool or .mcool::resolutions/N"; return }
+                    if (col == 'contacts' && file.toLowerCase().endsWith('.mcool') && !suffix) { errors << "${where(col)}: a .mcool needs a resolution, e.g. ${file}::resolutions/10000"; return }
+                    def p = resolve(sheet, file)
+                    if (!remote(file) && !p.exists()) { errors << "${where(col)}: file not found: ${p}"; return }
+                    s[col] = col == 'contacts' ? [p, suffix] : p
+                } else if (s[col + '_text'] != text) {
+                    errors << "${where(col)}: sample '${row.sample}' has '${text}' here but '${s[col + '_text']}' on line ${s.line}; ${col} belongs to the sample, give the same value on each of its rows"
+                }
+            }
+        }
+        // Every sample must have the same marks.
+        if (samples && !errors) {
+            def reference = wantedMarks ?: samples.values().first().marks
+            samples.each { String sample, Map s ->
+                def lacking = reference.findAll { !(it in s.marks) }
+                if (lacking) errors << "${name} line ${s.line}: sample '${sample}' has no track for mark(s) ${lacking.join(', ')} (every sample needs the same marks${wantedMarks ? ', as given by --marks' : ''})"
+                def extra = s.marks.findAll { !(it in reference) }
+                if (extra && !wantedMarks) errors << "${name} line ${s.line}: sample '${sample}' has mark(s) ${extra.join(', ')} that the first sample lacks"
+            }
+        }
+        return [samples: samples, errors: errors]
+    }
+
+    /** Channel order: --marks, else the published seven in published order when present, else as first listed. */
+    static List<String> markOrder(Map samples, List<String> wanted) {
+        if (wanted) return wanted
+        def published = ['H3K4me1', 'H3K4me3', 'H3K9me3', 'H3K27me3', 'H3K36me3', 'H3K27ac', 'H3K9ac']
+        def marks = samples.values().first().marks
+        return marks.toSet() == published.toSet() ? published : marks
+    }
+}

@@ -1,0 +1,128 @@
+/*
+ * The pipeline's dataflow. Inputs arrive validated from main.nf.
+ *
+ *   GENES ─┬─ PCRES (one per distinct contacts source) ─┐
+ *          │   COVERAGE (BAM tracks only) ──────────────┼─ DATASET (per sample)
+ *          └────────────────────────────────────────────┘       │
+ *                         TRAIN (sample x task x model x fold) ─┤
+ *                         PREDICT (held-out fold) ──────────────┤
+ *                         SUMMARIZE (one table) ────────────────┘
+ */
+
+include { GENES     } from '../modules/local/genes'
+include { COVERAGE  } from '../modules/local/coverage'
+include { PCRES     } from '../modules/local/pcres'
+include { DATASET   } from '../modules/local/dataset'
+include { TRAIN     } from '../modules/local/train'
+include { PREDICT   } from '../modules/local/predict'
+include { SUMMARIZE } from '../modules/local/summarize'
+
+// A file-name-safe id for a contacts source (its base name, plus the resolution for coolers).
+def contactsId(path, suffix) {
+    def base = path.name.replaceAll(/[^A-Za-z0-9._-]/, '_')
+    def res = suffix ? '.' + suffix.replaceAll(/[^0-9]/, '') : ''
+    return "${base}${res}"
+}
+
+workflow CHROMOFLOW {
+    take:
+    samples      // [name: [marks, tracks: [mark: [path, index]], contacts: [path, suffix] | null, expression: path | null]]
+    marks        // channel order
+    jobs         // training jobs: [id, sample, label, reference, task, model, fold]
+    config_yaml  // a YAML training config, or [] for a preset
+
+    main:
+    ch_versions = Channel.empty()
+
+    GENES(Channel.value([[id: 'genes'], file(params.genes)]))
+    genes = GENES.out.genes.map { meta, tsv -> tsv }.first()
+    ch_versions = ch_versions.mix(GENES.out.versions)
+
+    // Tracks: BAMs become bigWigs first; bigWigs go straight to their dataset.
+    def track_rows = samples.collectMany { name, s -> marks.collect { m -> [[id: "${name}.${m}", sample: name, mark: m], s.tracks[m][0], s.tracks[m][1]] } }
+    ch_tracks = Channel.fromList(track_rows).branch { meta, track, index ->
+        bam: track.name.toLowerCase().endsWith('.bam')
+        bigwig: true
+    }
+    COVERAGE(ch_tracks.bam)
+    ch_versions = ch_versions.mix(COVERAGE.out.versions)
+    ch_sample_tracks = ch_tracks.bigwig.map { meta, track, index -> [meta, track] }
+        .mix(COVERAGE.out.bigwig)
+        .map { meta, track -> [meta.sample, [meta.mark, track]] }
+        .groupTuple(size: marks.size())
+        .map { sample, pairs -> def byMark = pairs.collectEntries { it }; [sample, marks.collect { byMark[it] }] }
+
+    // pCREs: one task per distinct contacts source, shared by the samples that name it.
+    def sources = [:]
+    def sample_source = [:]
+    samples.each { name, s ->
+        if (s.contacts) {
+            def key = "${s.contacts[0]}${s.contacts[1]}"
+            sources[key] = sources[key] ?: [[id: contactsId(s.contacts[0], s.contacts[1]), key: key, uri_suffix: s.contacts[1]], s.contacts[0]]
+            sample_source[name] = key
+        }
+    }
+    // Distinct sources with the same file name get numbered ids.
+    sources.values().groupBy { it[0].id }.each { id, list -> if (list.size() > 1) list.eachWithIndex { src, i -> src[0].id = "${id}.${i + 1}" } }
+    PCRES(Channel.fromList(sources.values().toList()), genes)
+    ch_versions = ch_versions.mix(PCRES.out.versions)
+    ch_sample_pcres = Channel.fromList(sample_source.collect { name, key -> [key, name] })
+        .combine(PCRES.out.pcres.map { meta, tsv -> [meta.key, tsv] }, by: 0)
+        .map { key, name, tsv -> [name, tsv] }
+        .mix(Channel.fromList(samples.keySet().findAll { !sample_source[it] }.collect { [it, []] }))
+
+    ch_dataset_in = ch_sample_tracks.join(ch_sample_pcres)
+        .map { name, tracks, pcres -> [[id: name, marks: marks], tracks, pcres, samples[name].expression ?: []] }
+    DATASET(ch_dataset_in, genes)
+    ch_versions = ch_versions.mix(DATASET.out.versions)
+    ch_datasets = DATASET.out.dataset.map { meta, h5 -> [meta.id, h5] }
+
+    if (params.pretrained) {
+        // Predict-only: every sample with every checkpoint, all genes.
+        def checkpoints = files(params.pretrained)
+        if (!checkpoints) error("--pretrained ${params.pretrained}: no file matches")
+        ch_predict_in = ch_datasets.combine(Channel.fromList(checkpoints)).map { name, h5, ckpt ->
+            def model = ckpt.baseName.replaceAll(/[^A-Za-z0-9._-]/, '_')
+            [[id: "${name}.pretrained.${model}", sample: name, label: name, task: 'auto', model: model, fold: null], h5, [], ckpt]
+        }
+        ch_metrics = Channel.empty()
+    } else {
+        // Training: each job with its dataset (and the reference's, for fold change).
+        ch_job_a = Channel.fromList(jobs).map { job -> [job.sample, job] }
+            .combine(ch_datasets, by: 0)
+            .map { sample, job, h5 -> [job, h5] }
+        ch_train_in = ch_job_a.filter { job, h5 -> job.reference }
+            .map { job, h5 -> [job.reference, job, h5] }
+            .combine(ch_datasets, by: 0)
+            .map { ref, job, h5, ref_h5 -> [job, h5, ref_h5] }
+            .mix(ch_job_a.filter { job, h5 -> !job.reference }.map { job, h5 -> [job, h5, []] })
+        TRAIN(ch_train_in, config_yaml)
+        ch_versions = ch_versions.mix(TRAIN.out.versions)
+        ch_predict_in = ch_train_in.map { job, h5, ref -> [job.id, job, h5, ref] }
+            .join(TRAIN.out.model.map { meta, pt -> [meta.id, pt] })
+            .map { id, job, h5, ref, pt -> [job, h5, ref, pt] }
+        ch_metrics = TRAIN.out.metrics.map { meta, json -> [meta.id, json] }
+    }
+
+    PREDICT(ch_predict_in)
+    ch_versions = ch_versions.mix(PREDICT.out.versions)
+
+    // One manifest row per prediction file, then one summary.
+    ch_runs = PREDICT.out.predictions.map { meta, tsv -> [meta.id, meta, tsv] }
+        .join(ch_metrics, remainder: true)
+        .filter { it[1] != null }
+    ch_manifest = ch_runs
+        .map { id, meta, tsv, json -> [meta.label, meta.task, meta.model, meta.fold ?: '', tsv.name, json ? json.name : ''].join('\t') }
+        .collectFile(name: 'manifest.tsv', newLine: true, sort: true, seed: ['sample', 'task', 'model', 'fold', 'predictions', 'metrics'].join('\t'))
+    ch_run_files = ch_runs.flatMap { id, meta, tsv, json -> json ? [tsv, json] : [tsv] }.collect()
+    SUMMARIZE(ch_manifest, ch_run_files)
+    ch_versions = ch_versions.mix(SUMMARIZE.out.versions)
+
+    // Software versions, one block per process.
+    ch_versions.unique { it.text }
+        .collectFile(name: 'software_versions.yml', storeDir: "${params.outdir}/pipeline_info", sort: { it.text })
+
+    emit:
+    metrics     = SUMMARIZE.out.metrics
+    predictions = SUMMARIZE.out.predictions
+}
