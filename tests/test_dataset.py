@@ -224,6 +224,13 @@ def test_window_past_chromosome_end_is_zero_filled(tmp_path, demo):
     assert res.exit_code == 0, res.output
     ds = GeneDataset.load(tmp_path / "edge.h5")
     assert ds.promoter[2000].shape == (2, 20, 7) and np.isfinite(ds.promoter[100]).all()
+    edge, end = (int(np.flatnonzero(ds.genes.gene_id == g)[0]) for g in ("EDGE", "END"))
+    # EDGE (+): [tss - 20 kb, tss + 20 kb) starts 15 kb before the chromosome: 150 bins of nothing.
+    assert not ds.promoter[100][edge, :150].any()
+    # END (-): bases from the chromosome end (107,349,540) on are empty; reversed, they come first.
+    size, start = 107_349_540, 107_349_000 - 20_000
+    first_outside = -(-(size - start) // 100)  # reference bins from here on lie past the end
+    assert not ds.promoter[100][end, : 400 - first_outside].any()
 
 
 # ------------------------------------------------------------------ bad inputs
