@@ -57,16 +57,6 @@ def open_text(path: str | os.PathLike) -> IO[str]:
     return open(path, "rt")
 
 
-def require_file(path: str | os.PathLike, what: str = "input") -> Path:
-    """Check that ``path`` is an existing regular file and return it as a Path."""
-    path = Path(path)
-    if not path.exists():
-        raise ChromoflowError(f"{path}: {what} file does not exist")
-    if not path.is_file():
-        raise ChromoflowError(f"{path}: {what} is not a regular file")
-    return path
-
-
 def write_tsv(frame, path: str | os.PathLike, float_format: str | None = None) -> None:
     """Write a pandas frame as TSV atomically."""
     with atomic_output(path) as tmp:

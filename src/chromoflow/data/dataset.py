@@ -30,7 +30,6 @@ mask is stored. Root attributes: ``sample``, ``marks``, ``bin_sizes``,
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,20 +161,6 @@ class GeneDataset:
     def __len__(self) -> int:
         return len(self.genes)
 
-    def indices(self, folds=None, exclude_folds=None, require: str | None = None) -> np.ndarray:
-        """Gene indices in the given folds / outside the excluded ones, with a known label/target."""
-        keep = np.ones(len(self), bool)
-        fold = self.genes["fold"].to_numpy()
-        if folds is not None:
-            keep &= np.isin(fold, list(folds))
-        if exclude_folds is not None:
-            keep &= ~np.isin(fold, list(exclude_folds)) & (fold > 0)
-        if require == "label":
-            keep &= self.genes["label"].to_numpy() >= 0
-        elif require == "target":
-            keep &= np.isfinite(self.genes["target"].to_numpy())
-        return np.flatnonzero(keep)
-
     # ------------------------------------------------------------------ batches
     def pcre_slots(self, idx: np.ndarray):
         """pCRE row per (gene, slot), -1 for an empty slot: shape (B, max_pcres)."""
@@ -249,10 +234,6 @@ def _attr(value):
     if isinstance(value, np.generic):
         return value.item()
     return value
-
-
-def read_sources(attrs: dict) -> dict:
-    return json.loads(attrs.get("sources", "{}"))
 
 
 def pack_dense(batch: dict) -> dict:

@@ -90,7 +90,6 @@ class Chromoformer(nn.Module):
         cfg = merge(PUBLISHED, config)
         self.config = {"n_feats": n_feats, "n_out": n_out, "use_pcres": use_pcres, **cfg}
         self.bin_sizes = [int(b) for b in cfg["bin_sizes"]]
-        self.max_pcres = int(cfg["max_pcres"])
         self.use_pcres = use_pcres
         d = cfg["d_emb"]
         if cfg["pairwise"]["d_model"] != d or cfg["embed"]["d_model"] != d:

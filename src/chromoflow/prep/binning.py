@@ -108,12 +108,3 @@ class BinPlan:
             for b, (a, z, l, h) in where.items():
                 out[b][a:z] = csum[h] - csum[l]
         return {b: np.log1p(out[b] / self.width[b])[self.gather[b]].astype(np.float32) for b in self.bin_sizes}
-
-
-def read_binned(track, chrom: str, starts, ends, bin_sizes, max_block: int = 2_000_000, max_gap: int = 30_000):
-    """ln(1 + mean depth) per bin, for every region and bin size, from one read per block.
-
-    Returns ``{bin_size: float32 array}``, each holding the bins of region 0,
-    then region 1, … (in the order given), as :func:`bin_bounds` lays them out.
-    """
-    return BinPlan(starts, ends, bin_sizes, max_block, max_gap).apply(track, chrom)

@@ -35,6 +35,20 @@ def match_marks(ds: GeneDataset, wanted: list[str], source: str) -> None:
         ds.select_marks(order)
 
 
+def check_geometry(ds: GeneDataset, model, name: str, source) -> None:
+    """The bin sizes and window ``model`` reads must be in the dataset (``source`` names the model's origin)."""
+    if name.startswith("chromoformer"):
+        if list(ds.bin_sizes) != list(model.bin_sizes) or ds.window != int(model.config["window"]):
+            raise ChromoflowError(
+                f"{ds.path}: bin sizes {ds.bin_sizes} / window {ds.window} differ from the model's "
+                f"{model.bin_sizes} / {model.config['window']} ({source}); rebuild the dataset with --bin-sizes {','.join(map(str, model.bin_sizes))} --window {model.config['window']}"
+            )
+    else:
+        b, n = model.bin_size, model.n_bins
+        if b not in ds.bin_sizes or ds.window // b < n:
+            raise ChromoflowError(f"{ds.path}: {name} ({source}) reads {n} bins of {b} bp around the TSS; the dataset has bin sizes {ds.bin_sizes}, window {ds.window}")
+
+
 class TaskData:
     def __init__(self, task: str, dataset: GeneDataset, reference: GeneDataset | None = None):
         self.task, self.a, self.b = task, dataset, reference

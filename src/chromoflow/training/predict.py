@@ -31,22 +31,8 @@ from ..errors import ChromoflowError
 from ..progress import progress
 from . import plots
 from .checkpoint import load_model
-from .data import TaskData, match_marks, n_batches, outputs, predictions
+from .data import TaskData, check_geometry, match_marks, n_batches, outputs, predictions
 from .train import autocast, pick_device, prediction_frame
-
-
-def check_geometry(ds: GeneDataset, model, info: dict, checkpoint) -> None:
-    """Bin sizes and window the model was built for must be in the dataset."""
-    if info["name"].startswith("chromoformer"):
-        if list(ds.bin_sizes) != list(model.bin_sizes) or ds.window != int(model.config["window"]):
-            raise ChromoflowError(
-                f"{ds.path}: bin sizes {ds.bin_sizes} / window {ds.window} differ from the model's "
-                f"{model.bin_sizes} / {model.config['window']} ({checkpoint}); rebuild the dataset with --bin-sizes {','.join(map(str, model.bin_sizes))} --window {model.config['window']}"
-            )
-    else:
-        b, n = model.bin_size, model.n_bins
-        if b not in ds.bin_sizes or ds.window // b < n:
-            raise ChromoflowError(f"{ds.path}: {info['name']} ({checkpoint}) reads {n} bins of {b} bp around the TSS; the dataset has bin sizes {ds.bin_sizes}, window {ds.window}")
 
 
 def predict(
@@ -72,7 +58,7 @@ def predict(
     for d in (ds, ref):
         if d is not None:
             match_marks(d, list(info["marks"]), f"{checkpoint}")
-            check_geometry(d, model, info, checkpoint)
+            check_geometry(d, model, info["name"], checkpoint)
     data = TaskData(task, ds, ref)
     positions = np.arange(len(data))
     if fold is not None:

@@ -37,7 +37,7 @@ from ..progress import progress
 from . import plots
 from .checkpoint import load_file, model_file, plain, save_torch
 from .config import resolve_config
-from .data import TaskData, dataset_info, n_batches, outputs, predictions
+from .data import TaskData, check_geometry, dataset_info, n_batches, outputs, predictions
 from .metrics import HEADLINE, task_metrics
 
 
@@ -127,14 +127,10 @@ def train(
     # The model takes its geometry from the data.
     geometry = {"bin_sizes": ds_a.bin_sizes, "window": ds_a.window, "max_pcres": ds_a.max_pcres} if model_name.startswith("chromoformer") else {"window": ds_a.window}
     model_cfg = {**cfg["model"], **geometry}
-    if not model_name.startswith("chromoformer"):
-        need = model_cfg.get("bin_size", 100)
-        if need not in ds_a.bin_sizes:
-            raise ChromoflowError(f"{ds_a.path}: {model_name} reads {need} bp bins, the dataset has {ds_a.bin_sizes}")
-        if model_cfg.get("n_bins", 100) > ds_a.window // need:
-            raise ChromoflowError(f"{ds_a.path}: {model_name} reads {model_cfg['n_bins']} bins, the window holds {ds_a.window // need}")
     torch.manual_seed(seed)
-    model = build_model(model_name, len(ds_a.marks), task, model_cfg).to(dev)
+    model = build_model(model_name, len(ds_a.marks), task, model_cfg)
+    check_geometry(ds_a, model, model_name, "--config")
+    model.to(dev)
 
     # Inner validation split for model selection (seeded, from the training pool).
     rng = np.random.default_rng([seed, 7919])
