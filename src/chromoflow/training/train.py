@@ -79,17 +79,18 @@ def make_scheduler(optimizer, t: dict):
 
 @torch.no_grad()
 def evaluate(model, data: TaskData, positions, batch_size: int, device, desc: str | None = None):
-    """(predictions, mean loss) over ``positions``."""
+    """(predictions, mean loss) over ``positions``; results stay on the device until the end (no per-batch sync)."""
     model.eval()
-    preds, total = [], 0.0
+    outs, total = [], torch.zeros((), device=device)
     task = data.task
     for chunk, a, b in progress(data.stream(positions, batch_size, model.inputs, device), total=n_batches(len(positions), batch_size, False), desc=desc, unit="batch", disable=None if desc else True):
         with autocast(device):
             out = outputs(model, task, a, b)
         truth = torch.as_tensor(data.truth[chunk], device=device)
-        total += float(loss_fn(task, out, truth)) * len(chunk)
-        preds.append(predictions(task, out))
-    return (np.concatenate(preds) if preds else np.zeros(0)), total / max(len(positions), 1)
+        total += loss_fn(task, out, truth) * len(chunk)
+        outs.append(out.float())
+    preds = predictions(task, torch.cat(outs)) if outs else np.zeros(0)
+    return preds, float(total) / max(len(positions), 1)
 
 
 def _epoch_seed(seed: int, epoch: int) -> int:
@@ -171,9 +172,10 @@ def train(
         torch.manual_seed(_epoch_seed(seed, epoch))  # dropout etc.: the same whether resumed or not
         model.train()
         start = time.perf_counter()
-        losses, seen, run_truth, run_pred = 0.0, 0, [], []
+        loss_sum, seen, run_pred, pending = torch.zeros((), device=dev), 0, [], []
         stream = data.stream(train_pos, t["batch_size"], model.inputs, dev, rng=np.random.default_rng([seed, epoch]), drop_last=t["drop_last"])
         bar = progress(stream, total=n_batches(len(train_pos), t["batch_size"], t["drop_last"]), desc=f"epoch {epoch}/{t['epochs']}", unit="batch")
+        run_truth = []
         for step, (chunk, a, b) in enumerate(bar):
             truth = torch.as_tensor(data.truth[chunk], device=dev)
             with autocast(dev):
@@ -184,13 +186,19 @@ def train(
             if t["grad_clip"]:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), t["grad_clip"])
             optimizer.step()
-            losses += float(loss.detach()) * len(chunk)
+            loss_sum += loss.detach() * len(chunk)
             seen += len(chunk)
             run_truth.append(data.truth[chunk])
-            run_pred.append(predictions(task, out_t.detach()))
+            pending.append(out_t.detach().float())
+            # Host sync only every 20 steps: the progress bar's running loss and metric.
             if step % 20 == 0 or step == (bar.total or 0) - 1:
+                run_pred.append(predictions(task, torch.cat(pending)))
+                pending = []
                 running = task_metrics(task, np.concatenate(run_truth), np.concatenate(run_pred)).get(headline, float("nan"))
-                bar.set_postfix(loss=f"{losses / seen:.4f}", **{headline: f"{running:.3f}"})
+                bar.set_postfix(loss=f"{float(loss_sum) / seen:.4f}", **{headline: f"{running:.3f}"})
+        if pending:
+            run_pred.append(predictions(task, torch.cat(pending)))
+        losses = float(loss_sum)
         bar.close()
         if dev.type == "cuda":
             torch.cuda.synchronize()
