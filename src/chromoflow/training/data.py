@@ -157,13 +157,22 @@ def n_batches(n: int, batch_size: int, drop_last: bool) -> int:
     return n // batch_size if drop_last else -(-n // batch_size)
 
 
-def outputs(model, task: str, a: dict, b: dict | None) -> torch.Tensor:
-    """Raw model output for a task: (B, 2) logits, or (B,) values (fold change: A minus B)."""
-    y = model(a)
-    if task == "classification":
-        return y
-    y = y.squeeze(-1)
-    return y - model(b).squeeze(-1) if task == "fold-change" else y
+def outputs(model, task: str, a: dict, b: dict | None, need_weights: bool = False):
+    """Raw model output for a task: (B, 2) logits, or (B,) values (fold change: A minus B).
+
+    With ``need_weights`` also the attention of sample A's forward pass (same pass, not a second one).
+    """
+    weights = None
+    if need_weights:
+        rep, weights = model.encode(a, need_weights=True)
+        y = model.head(rep)
+    else:
+        y = model(a)
+    if task != "classification":
+        y = y.squeeze(-1)
+        if task == "fold-change":
+            y = y - model(b).squeeze(-1)
+    return (y, weights) if need_weights else y
 
 
 def predictions(task: str, out: torch.Tensor) -> np.ndarray:

@@ -38,7 +38,7 @@ from .train import autocast, pick_device, prediction_frame
 def predict(
     dataset: str | os.PathLike,
     checkpoint: str | os.PathLike,
-    out: str | os.PathLike,
+    output: str | os.PathLike,
     device: str = "auto",
     reference: str | os.PathLike | None = None,
     fold: int | None = None,
@@ -69,63 +69,66 @@ def predict(
     want_attention = attention is not None
     if want_attention and info["name"] in ("deepchrome", "chromoformer-nohic"):
         raise ChromoflowError(f"--attention: {info['name']} has no promoter-to-pCRE or mark attention to report")
-    preds, att_rows = [], []
+    preds, att_parts = [], []
     model.eval()
     stream = data.stream(positions, batch_size, model.inputs, dev)
     with torch.no_grad():
         for chunk, a, b in progress(stream, total=n_batches(len(positions), batch_size, False), desc="predict", unit="batch"):
             with autocast(dev):
-                preds.append(predictions(task, outputs(model, task, a, b)))
                 if want_attention:
-                    _, weights = model.encode(a, need_weights=True)
-                    att_rows.append((chunk, a, weights))
+                    out, weights = outputs(model, task, a, b, need_weights=True)
+                    att_parts.append(compact_attention(info["name"], weights, model))
+                else:
+                    out = outputs(model, task, a, b)
+            preds.append(predictions(task, out))
     frame = prediction_frame(data, positions, np.concatenate(preds) if preds else np.zeros(0))
-    write_tsv(frame, out, float_format="%.6g")
+    write_tsv(frame, output, float_format="%.6g")
     if want_attention:
+        gene_idx = data.idx_a[positions]
         if info["name"] == "attentivechrome":
-            write_mark_attention(data, att_rows, attention)
+            alpha, beta = (np.concatenate([p[k] for p in att_parts]) for k in (0, 1))
+            write_mark_attention(ds, gene_idx, alpha, beta, attention)
         else:
-            write_pcre_attention(data, att_rows, attention, model.bin_sizes)
+            write_pcre_attention(ds, gene_idx, np.concatenate(att_parts, axis=1), attention, model.bin_sizes)
     return frame
 
 
-def write_pcre_attention(data: TaskData, rows, path, bin_sizes) -> None:
-    """BEDPE of the promoter's last-layer regulation attention to each of its pCREs."""
-    ds = data.a
-    records, per_rank = [], []
-    for chunk, batch, weights in rows:
-        # weights[b]: list over layers of (B, heads, 1+P, 1+P); take the last layer's promoter row.
-        att = np.stack([weights[b][-1][:, :, 0, :].float().mean(1).cpu().numpy() for b in bin_sizes], axis=0)  # (R, B, 1+P)
-        per_rank.append(att)
-        gene_idx = data.idx_a[chunk]
-        slots = ds.pcre_slots(gene_idx)
-        for k, g in enumerate(gene_idx):
-            for s in np.flatnonzero(slots[k] >= 0):
-                p = slots[k, s]
-                records.append(
-                    (ds.genes["chrom"].iat[g], int(ds.genes["tss"].iat[g]), int(ds.genes["tss"].iat[g]) + 1, ds.pcres["chrom"].iat[p], int(ds.pcres["start"].iat[p]), int(ds.pcres["end"].iat[p]),
-                     ds.genes["gene_id"].iat[g], float(att[:, k, s + 1].mean()), ds.genes["strand"].iat[g], ".", int(s + 1), float(ds.pcres["score"].iat[p]), *[float(x) for x in att[:, k, s + 1]])
-                )
-    cols = ["chrom1", "start1", "end1", "chrom2", "start2", "end2", "name", "score", "strand1", "strand2", "rank", "interaction_score"] + [f"attention_{b}" for b in bin_sizes]
-    frame = pd.DataFrame.from_records(records, columns=cols)
+def compact_attention(name: str, weights, model):
+    """What the attention writers need, on the host: the rest is dropped batch by batch."""
+    if name == "attentivechrome":
+        return weights["alpha"].float().cpu().numpy(), weights["beta"].float().cpu().numpy()  # (B, M, bins), (B, M)
+    # Last regulation layer, promoter row, mean over heads: (R, B, 1+P).
+    return np.stack([weights[b][-1][:, :, 0, :].float().mean(1).cpu().numpy() for b in model.bin_sizes])
+
+
+def write_pcre_attention(ds: GeneDataset, gene_idx, att, path, bin_sizes) -> None:
+    """BEDPE of the promoter's last-layer regulation attention (``att``: (R, genes, 1+P)) to each of its pCREs."""
+    slots = ds.pcre_slots(gene_idx)  # (genes, P) pCRE row or -1
+    k, s = np.nonzero(slots >= 0)
+    p, g = slots[k, s], gene_idx[k]
+    per_res = att[:, k, s + 1]  # (R, rows)
+    genes, pcres = ds.genes, ds.pcres
+    frame = pd.DataFrame(
+        {
+            "chrom1": genes["chrom"].to_numpy()[g], "start1": genes["tss"].to_numpy()[g], "end1": genes["tss"].to_numpy()[g] + 1,
+            "chrom2": pcres["chrom"].to_numpy()[p], "start2": pcres["start"].to_numpy()[p], "end2": pcres["end"].to_numpy()[p],
+            "name": genes["gene_id"].to_numpy()[g], "score": per_res.mean(0), "strand1": genes["strand"].to_numpy()[g], "strand2": ".",
+            "rank": s + 1, "interaction_score": pcres["score"].to_numpy()[p],
+            **{f"attention_{b}": per_res[i] for i, b in enumerate(bin_sizes)},
+        }
+    )
     with atomic_output(path) as tmp:
         frame.to_csv(tmp, sep="\t", header=False, index=False, float_format="%.6g")
-    if per_rank:
-        mean = np.concatenate(per_rank, axis=1)  # (R, genes, 1+P)
-        length = np.concatenate([b["pcre_length"].cpu().numpy() for _, b, _ in rows])
-        filled = np.concatenate([np.ones((len(length), 1), bool), length > 0], axis=1)
-        heat = np.where(filled[None], mean, np.nan)
-        plots.attention_by_rank(np.nanmean(heat, axis=1), bin_sizes, f"{path}.png", title=f"{ds.sample}: promoter attention")
+    filled = np.concatenate([np.ones((len(slots), 1), bool), slots >= 0], axis=1)
+    heat = np.where(filled[None], att, np.nan)
+    plots.attention_by_rank(np.nanmean(heat, axis=1), bin_sizes, f"{path}.png", title=f"{ds.sample}: promoter attention")
 
 
-def write_mark_attention(data: TaskData, rows, path) -> None:
+def write_mark_attention(ds: GeneDataset, gene_idx, alpha, beta, path) -> None:
     """TSV of AttentiveChrome's mark (beta) and bin (alpha) attention per gene."""
-    ds = data.a
-    out = []
-    for chunk, _, weights in rows:
-        alpha = weights["alpha"].float().cpu().numpy()  # (B, M, bins)
-        beta = weights["beta"].float().cpu().numpy()  # (B, M)
-        for k, g in enumerate(data.idx_a[chunk]):
-            for m, mark in enumerate(ds.marks):
-                out.append((ds.genes["gene_id"].iat[g], mark, float(beta[k, m]), ",".join(f"{x:.4g}" for x in alpha[k, m])))
+    out = [
+        (ds.genes["gene_id"].iat[g], mark, float(beta[k, m]), ",".join(f"{x:.4g}" for x in alpha[k, m]))
+        for k, g in enumerate(gene_idx)
+        for m, mark in enumerate(ds.marks)
+    ]
     write_tsv(pd.DataFrame(out, columns=["gene_id", "mark", "beta", "alpha"]), path)
