@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from chromoflow.data.dataset import GeneDataset
+from chromoflow.errors import ChromoflowError
 from chromoflow.prep.binning import left_pad, n_bins
 from chromoflow.prep.tracks import BamTrack, BigWigTrack
 
@@ -185,7 +186,7 @@ def write_bam(path, chrom_sizes, reads):
 
 def test_bam_depth_and_bam_dataset_equals_bigwig(tmp_path, demo):
     rng = np.random.default_rng(1)
-    sizes = {"chr14": 107_349_540, "chr8": 146_364_022}
+    sizes = {"chr1": 249_250_621, "chr14": 107_349_540, "chr8": 146_364_022}
     genes = pd.read_csv(demo / "genes.bed", sep="\t", header=None)
     reads = []
     for chrom, tss in zip(genes[0], genes[1]):
@@ -210,7 +211,7 @@ def test_bam_depth_and_bam_dataset_equals_bigwig(tmp_path, demo):
     np.testing.assert_array_equal(BigWigTrack(tmp_path / "H3K4me3.bw").values("chr14", 21_820_000, 21_880_000), want)
     assert run("genes", "--bed", demo / "genes.bed", "-o", tmp_path / "genes.tsv").exit_code == 0
     for name, f in (("bam", bam), ("bw", tmp_path / "H3K4me3.bw")):
-        assert run("dataset", "--sample", "E003", "--genes", tmp_path / "genes.tsv", "--track", f"H3K4me3={f}", "-o", tmp_path / f"{name}.h5").exit_code == 0
+        assert run("dataset", "--sample", "E003", "--genes", tmp_path / "genes.tsv", "--track", f"H3K4me3={f}", "--folds", "official", "-o", tmp_path / f"{name}.h5").exit_code == 0
     a, b = GeneDataset.load(tmp_path / "bam.h5"), GeneDataset.load(tmp_path / "bw.h5")
     for s in a.bin_sizes:
         np.testing.assert_array_equal(a.promoter[s], b.promoter[s])
@@ -266,7 +267,7 @@ def test_error_chromosome_naming_mismatch(demo_copy):
     genes["chrom"] = genes.chrom.str.replace("chr", "")
     genes.to_csv(demo_copy / "ens.tsv", sep="\t", index=False)
     out = demo_copy / "x.h5"
-    expect_error(dataset_args(demo_copy, out, demo_copy / "ens.tsv"), "chromosome names differ", "ens.tsv (e.g. '8')", "(e.g. 'chr8')", out=out)
+    expect_error(dataset_args(demo_copy, out, demo_copy / "ens.tsv"), "chromosome names differ", "ens.tsv (e.g. '1')", "(e.g. 'chr1')", out=out)
 
 
 def test_error_track_without_gene_chromosomes(demo_copy):
@@ -291,7 +292,7 @@ def test_error_duplicate_gene_ids(demo_copy):
     text = (demo_copy / "genes.tsv").read_text().splitlines()
     (demo_copy / "dup.tsv").write_text("\n".join(text + [text[1]]) + "\n")
     out = demo_copy / "x.h5"
-    expect_error(dataset_args(demo_copy, out, demo_copy / "dup.tsv"), "line 20: duplicate gene_id", out=out)
+    expect_error(dataset_args(demo_copy, out, demo_copy / "dup.tsv"), "line 21: duplicate gene_id", out=out)
 
 
 def test_error_expression_without_sample(demo_copy):
@@ -300,7 +301,7 @@ def test_error_expression_without_sample(demo_copy):
     assert "E003" in line
     bad = demo_copy / "bad_expr.tsv"
     bad.write_text("gene_id\tE003\nENSG00000092201\tlots\n")
-    expect_error(dataset_args(demo_copy, out, extra=["--expression", bad]), "bad_expr.tsv line 2", "not a number", out=out)
+    expect_error(dataset_args(demo_copy, out, extra=["--expression", bad]), "bad_expr.tsv line 2", "not a finite number", out=out)
 
 
 def test_error_pcres(demo_copy):
@@ -331,3 +332,64 @@ def test_failure_keeps_previous_output(demo_copy):
     before = out.read_bytes()
     expect_error(dataset_args(demo_copy, out, extra=["--expression", demo_copy / "expression.tsv", "--sample", "nope"]), "no column")
     assert out.read_bytes() == before
+
+
+# ------------------------------------------------------------------ folds and labels
+
+
+HG19_MAIN = [f"chr{i}" for i in range(1, 23)] + ["chrX", "chrY"]
+
+
+@pytest.mark.parametrize(
+    "chroms, scheme",
+    [
+        (HG19_MAIN, "official"),
+        (HG19_MAIN[:-1], "official"),  # no chrY
+        (HG19_MAIN + ["chrM", "chrUn_gl000220", "chr1_gl000191_random", "chr6_apd_hap1"], "official"),
+        ([c[3:] for c in HG19_MAIN] + ["MT", "GL000192.1", "KI270728.1"], "official"),  # Ensembl names
+        ([f"chr{i}" for i in range(1, 20)] + ["chrX", "chrY", "chrM"], "chrom:4"),  # mouse
+        (["chr2L", "chr2R", "chr3L", "chr3R", "chr4", "chrX", "chrY", "chrM"], "chrom:4"),  # fly
+        (["chrI", "chrII", "chrIII", "chrM"], "chrom:4"),  # yeast
+        (["chr8", "chr14"], "chrom:4"),  # too few chromosomes to call it human
+    ],
+)
+def test_auto_fold_scheme(chroms, scheme):
+    from chromoflow.prep.folds import resolve_scheme
+
+    assert resolve_scheme("auto", chroms)[0] == scheme
+
+
+def test_official_folds_with_contigs_and_random_folds_beyond_int8():
+    from chromoflow.prep.folds import assign_folds
+
+    genes = pd.DataFrame({"chrom": ["chr1", "chrX", "chrUn_gl000220", "chrM", "chr21"] * 60})
+    folds, scheme, why = assign_folds(genes, "auto", genome=HG19_MAIN + ["chrUn_gl000220", "chrM"])
+    assert scheme == "official" and "human" in why
+    assert folds[:5].tolist() == [1, 4, 0, 0, 2]
+    many, _, _ = assign_folds(genes, "random:200", seed=1)
+    assert many.dtype == np.int32 and many.min() == 1 and many.max() == 200
+    with pytest.raises(ChromoflowError, match="more folds than the 300 genes"):
+        assign_folds(genes, "random:500")
+    with pytest.raises(ChromoflowError, match="K must be between 2 and 1000"):
+        assign_folds(genes, "random:5000")
+
+
+def test_median_zero_labels_rule(caplog):
+    from chromoflow.prep.expression import labels_and_targets
+
+    expr = np.array([0, 0, 0, 0, 0, 0, 3.0, 8.0, 0.5, np.nan])
+    with caplog.at_level("WARNING", logger="chromoflow"):
+        label, target, threshold = labels_and_targets(expr, source="x.tsv (S)")
+    assert threshold == 0 and label.tolist() == [0, 0, 0, 0, 0, 0, 1, 1, 1, -1]
+    assert "labelling genes high when above it" in caplog.text
+    usual, _, t = labels_and_targets(np.array([1.0, 2.0, 3.0, 4.0]))
+    assert t == 2.5 and usual.tolist() == [0, 0, 1, 1]
+
+
+def test_many_pcre_slots_do_not_overflow(demo_copy, tmp_path):
+    out = tmp_path / "wide.h5"
+    assert run("pcres", "--genes", demo_copy / "genes.tsv", "--contacts", demo_copy / "pcres.bedpe", "--max-pcres", 200, "-o", tmp_path / "p.tsv").exit_code == 0
+    res = run(*dataset_args(demo_copy, out, extra=["--pcres", tmp_path / "p.tsv", "--max-pcres", 200, "--folds", "random:3"]))
+    assert res.exit_code == 0, res.output
+    ds = GeneDataset.load(out)
+    assert ds.max_pcres == 200 and ds.genes.pcre_count.min() >= 0 and ds.genes.pcre_count.max() == 8

@@ -1,5 +1,7 @@
 import gzip
 
+import numpy as np
+
 import pandas as pd
 import pytest
 
@@ -53,7 +55,7 @@ def test_gtf_without_gene_records_uses_transcript_span(tmp_path):
 
 def test_bed_tss(demo):
     genes = genes_from_bed(demo / "genes.bed")
-    assert len(genes) == 18
+    assert len(genes) == 19
     row = genes.set_index("gene_id").loc["ENSG00000092201"]  # - strand, BED 21852178-21852179
     assert (row.chrom, row.tss, row.strand) == ("chr14", 21852178, "-")
     # The official metadata's TSS ('start') for every demo gene.
@@ -82,7 +84,8 @@ def test_cli_genes_and_errors(tmp_path, demo):
     res = run("genes", "--bed", demo / "genes.bed", "-o", out)
     assert res.exit_code == 0
     back = read_genes(out)
-    assert list(back.columns) == ["gene_id", "chrom", "tss", "strand"] and len(back) == 18
+    assert list(back.columns) == ["gene_id", "chrom", "tss", "strand", "gene_name", "tss_all"] and len(back) == 19
+    assert (back.tss_all == back.tss.astype(str)).all()  # BED: one TSS per gene
     bad = tmp_path / "bad.gtf"
     bad.write_text("chr1\tx\tgene\t1\t10\t.\t+\n")
     res = run("genes", "--gtf", bad, "-o", tmp_path / "g2.tsv")
@@ -98,3 +101,75 @@ def test_read_genes_rejects_duplicates(tmp_path):
     path.write_text("gene_id\tchrom\ttss\tstrand\nA\tchr1\t10\t+\nA\tchr1\t20\t-\n")
     with pytest.raises(ChromoflowError, match="line 3: duplicate gene_id 'A'"):
         read_genes(path)
+
+
+EXTERNAL = __import__("pathlib").Path(__file__).parent / "data" / "external"
+
+
+def test_all_tss_of_a_real_ensembl_gtf_equal_an_independent_parse():
+    """Every transcript start, longest transcript first, as the published preprocessing lists them."""
+    path = EXTERNAL / "ensembl_grch37.head.gtf.gz"
+    genes = genes_from_gtf(path).set_index("gene_id")
+    # Independent: pandas over the transcript records.
+    gtf = pd.read_csv(path, sep="\t", comment="#", header=None)
+    tx = gtf[gtf[2] == "transcript"].copy()
+    tx["gene_id"] = tx[8].str.extract(r'gene_id "([^"]+)"')[0]
+    tx["tss"] = np.where(tx[6] == "+", tx[3] - 1, tx[4] - 1)
+    tx["length"] = tx[4] - tx[3] + 1
+    n_multi = 0
+    for gid, sub in tx.groupby("gene_id", sort=False):
+        sub = sub.sort_values("length", ascending=False, kind="stable")
+        want = list(dict.fromkeys(sub["tss"].tolist()))
+        got = [int(x) for x in genes.loc[gid, "tss_all"].split(",")]
+        assert got == want, gid
+        n_multi += len(want) > 1
+    assert n_multi >= 10  # the file has genes with several TSSs
+    g = gtf[gtf[2] == "gene"].copy()
+    g["gene_id"] = g[8].str.extract(r'gene_id "([^"]+)"')[0]
+    g["tss"] = np.where(g[6] == "+", g[3] - 1, g[4] - 1)
+    assert (genes.loc[g.gene_id, "tss"].to_numpy() == g.tss.to_numpy()).all()  # the gene record's 5' end
+    assert (genes.loc[g.gene_id, "gene_name"].to_numpy() == g[8].str.extract(r'gene_name "([^"]+)"')[0].to_numpy()).all()
+
+
+def test_real_stringtie_gtf_without_gene_records():
+    """A real mouse StringTie GTF (no gene records): transcripts grouped per gene, names from ref_gene_name."""
+    path = EXTERNAL / "B16.stringtie.head.gtf"
+    genes = genes_from_gtf(path).set_index("gene_id")
+    gtf = pd.read_csv(path, sep="\t", comment="#", header=None)
+    tx = gtf[(gtf[2] == "transcript") & (gtf[6] != ".")].copy()  # unstranded transcripts have no TSS
+    tx["gene_id"] = tx[8].str.extract(r'gene_id "([^"]+)"')[0]
+    assert set(genes.index) == set(tx.gene_id) and len(genes) > 50
+    for gid, sub in tx.groupby("gene_id"):
+        plus = sub[6].iat[0] == "+"
+        assert genes.loc[gid, "tss"] == (sub[3].min() - 1 if plus else sub[4].max() - 1)
+        assert genes.loc[gid, "chrom"] == "chr1"
+    assert genes.loc["STRG.1", "gene_name"] == "Mrpl15"
+
+
+def test_gtf_id_on_several_loci_keeps_one_and_warns(tmp_path, caplog):
+    path = tmp_path / "split.gtf"
+    path.write_text(
+        'chr1\tx\ttranscript\t1001\t2000\t.\t+\t.\tgene_id "G"; transcript_id "T1";\n'
+        'chr5\tx\ttranscript\t5001\t9000\t.\t-\t.\tgene_id "G"; transcript_id "T2";\n'
+        'chr5\tx\ttranscript\t5501\t8000\t.\t-\t.\tgene_id "G"; transcript_id "T3";\n'
+    )
+    with caplog.at_level("WARNING", logger="chromoflow"):
+        genes = genes_from_gtf(path)
+    row = genes.set_index("gene_id").loc["G"]
+    # Two transcripts on chr5 - beat one on chr1; the span is chr5's only (not chr1..chr5).
+    assert (row.chrom, row.strand, row.tss, row.tss_all) == ("chr5", "-", 8999, "8999,7999")
+    assert "occur on several chromosomes/strands" in caplog.text and "chr1 +" in caplog.text
+
+
+def test_gtf_multi_tss_order_and_gene_record_centre(tmp_path):
+    path = tmp_path / "m.gtf"
+    path.write_text(
+        'chr2\tx\tgene\t1001\t9000\t.\t+\t.\tgene_id "ENSG00000000001.3"; gene_type "protein_coding"; gene_name "Gee";\n'
+        'chr2\tx\ttranscript\t3001\t5000\t.\t+\t.\tgene_id "ENSG00000000001.3"; transcript_id "A";\n'
+        'chr2\tx\ttranscript\t1001\t9000\t.\t+\t.\tgene_id "ENSG00000000001.3"; transcript_id "B";\n'
+        'chr2\tx\ttranscript\t3001\t4000\t.\t+\t.\tgene_id "ENSG00000000001.3"; transcript_id "C";\n'
+        'chr2\tx\ttranscript\t6001\t9000\t.\t+\t.\tgene_id "ENSG00000000001.3"; transcript_id "D";\n'
+    )
+    row = genes_from_gtf(path).iloc[0]
+    assert (row.gene_id, row.tss, row.gene_name) == ("ENSG00000000001", 1000, "Gee")
+    assert row.tss_all == "1000,6000,3000"  # by transcript length: B (8000), D (3000), A (2000; C's TSS is A's)

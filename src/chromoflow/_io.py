@@ -1,63 +1,212 @@
-"""Small file helpers shared by every stage: atomic outputs and text input."""
+"""Small file helpers shared by every stage: atomic outputs, output folders, text input.
+
+Outputs are written to a temporary name beside their final path and renamed
+only when complete (and, where a writer can fail silently, verified), so a
+reader sees either the previous file or the whole new one: never a partial
+file, whatever stops the run (an error, Ctrl-C, SIGTERM, a full disk).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import gzip
+import io
 import os
-import tempfile
+import secrets
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Callable, Iterator
 
-from .errors import ChromoflowError
+from .errors import ChromoflowError, at_line
+
+# Errors that mean "the output cannot be written here", as opposed to bad input.
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS}
+
+
+def write_problem(path, exc: BaseException) -> ChromoflowError | None:
+    """A one-line error for an OS error met while writing ``path``, or None if it is not a write error."""
+    code = getattr(exc, "errno", None)
+    text = str(exc)
+    if code in _WRITE_ERRNOS or "No space left" in text or "Disk quota" in text:
+        return ChromoflowError(f"{path}: could not write it: {os.strerror(code) if code in _WRITE_ERRNOS else 'no space left on device'}; free some space or choose another output folder")
+    if code in (errno.EACCES, errno.EPERM):
+        return ChromoflowError(f"{path}: could not write it: permission denied; choose an output folder you can write to")
+    return None
+
+
+def _temp_beside(path: Path) -> Path:
+    """Create an empty file beside ``path`` with the usual permissions (0666 minus the umask)."""
+    for _ in range(100):
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+        try:
+            fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise write_problem(path, exc) or ChromoflowError(f"{path}: could not create a file in {path.parent} ({exc.strerror})") from None
+        os.close(fd)
+        return tmp
+    raise ChromoflowError(f"{path}: could not create a temporary file beside it")
 
 
 @contextlib.contextmanager
-def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_output(path: str | os.PathLike, verify: Callable[[Path], None] | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it to ``path`` on success.
 
-    Whatever happens inside the block (an error, Ctrl-C), no partial file is
-    left at ``path``: a reader either sees the previous file or the complete
-    new one.
+    ``verify(tmp)`` runs before the rename and raises if what was written is
+    incomplete. Whatever happens inside the block (an error, Ctrl-C,
+    SIGTERM, a full disk), no partial file is left at ``path`` and the
+    temporary file is removed.
     """
     path = Path(path)
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise ChromoflowError(f"{path}: output folder {parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    if path.is_dir():
+        raise ChromoflowError(f"{path}: is a folder; give a file name")
+    tmp = _temp_beside(path)
     try:
-        yield tmp_path
-        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp_path, path)
+        yield tmp
+        if verify is not None:
+            verify(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        problem = write_problem(path, exc)
+        if problem is not None:
+            raise problem from None
+        raise
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp_path.unlink()
+        with contextlib.suppress(OSError):
+            tmp.unlink()
         raise
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+@contextlib.contextmanager
+def output_folder(path: str | os.PathLike) -> Iterator[Path]:
+    """Create ``path`` (and parents) for a command's outputs; remove what was created if the command fails.
+
+    A refused or interrupted run leaves no empty output folder behind; a
+    folder that already existed, or one that received files, is kept.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ChromoflowError(f"{path}: exists and is not a folder")
+    created = []
+    p = path
+    while not p.exists():
+        created.append(p)
+        p = p.parent
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_problem(path, exc) or ChromoflowError(f"{path}: cannot create the output folder ({exc.strerror})") from None
+    try:
+        yield path
+    except BaseException:
+        for folder in created:  # deepest first
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only if empty
+        raise
 
 
 def open_text(path: str | os.PathLike) -> IO[str]:
-    """Open a text file for reading, transparently gunzipping ``.gz`` files."""
+    """Open a UTF-8 text file for reading, transparently gunzipping ``.gz`` files."""
     path = Path(path)
     if not path.exists():
         raise ChromoflowError(f"{path}: no such file")
     if not path.is_file():
         raise ChromoflowError(f"{path}: not a regular file")
-    with open(path, "rb") as fh:
-        magic = fh.read(2)
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(2)
+    except OSError as exc:
+        raise ChromoflowError(f"{path}: cannot read it ({exc.strerror})") from None
     if magic == b"\x1f\x8b":
-        return gzip.open(path, "rt")
-    return open(path, "rt")
+        return _CheckedText(gzip.open(path, "rt", encoding="utf-8"), path)
+    return _CheckedText(open(path, "rt", encoding="utf-8"), path)
 
 
-def write_tsv(frame, path: str | os.PathLike, float_format: str | None = None) -> None:
+class _CheckedText(io.TextIOBase):
+    """A text stream whose decoding and gzip errors become one-line :class:`ChromoflowError` s."""
+
+    def __init__(self, inner, path):
+        self._inner, self._path = inner, path
+
+    def _wrap(self, fn, *args):
+        try:
+            return fn(*args)
+        except UnicodeDecodeError as exc:
+            raise ChromoflowError(f"{self._path}: not UTF-8 text (byte {exc.start} of a block: {exc.reason}); is it a binary or differently encoded file?") from None
+        except (EOFError, gzip.BadGzipFile, OSError) as exc:
+            raise ChromoflowError(f"{self._path}: damaged or truncated file ({type(exc).__name__}: {exc})") from None
+
+    def read(self, *args):
+        return self._wrap(self._inner.read, *args)
+
+    def readline(self, *args):
+        return self._wrap(self._inner.readline, *args)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+    def readable(self):
+        return True
+
+    def close(self):
+        self._inner.close()
+        super().close()
+
+
+def read_table(path, required: list[str], what: str, hint: str = "", dtype=None, allow_empty: bool = False):
+    """A tab-separated table with a header line, validated: one-line errors for every way it can be broken.
+
+    Raises for a missing/empty/binary file, a missing required column, a
+    ragged row (naming the line), or no rows (unless ``allow_empty``).
+    Columns are read as text unless ``dtype`` says otherwise; callers parse
+    and check values themselves.
+    """
+    import pandas as pd
+
+    with open_text(path) as fh:
+        text = fh.read()
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        raise ChromoflowError(f"{path}: empty file; expected a {what} with header {' '.join(required)}" + (f" ({hint})" if hint else ""))
+    header = lines[0].rstrip("\r").split("\t")
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise ChromoflowError(f"{path}: missing column(s) {', '.join(missing)}; expected a tab-separated {what} with header {' '.join(required)}" + (f" ({hint})" if hint else ""))
+    if len(set(header)) != len(header):
+        dup = next(c for c in header if header.count(c) > 1)
+        raise ChromoflowError(f"{path} line 1: column {dup!r} appears twice")
+    for no, line in enumerate(lines[1:], 2):
+        if line.strip() and len(line.rstrip("\r").split("\t")) != len(header):
+            raise at_line(path, no, f"{len(line.rstrip(chr(13)).split(chr(9)))} tab-separated fields, the header has {len(header)}")
+    frame = pd.read_csv(io.StringIO(text), sep="\t", dtype=str, keep_default_na=False, skip_blank_lines=True)
+    if frame.empty and not allow_empty:
+        raise ChromoflowError(f"{path}: no rows below the header; the {what} is empty")
+    if dtype:
+        for col, kind in dtype.items():
+            if col in frame.columns and kind is not str:
+                frame[col] = frame[col].astype(kind)
+    return frame
+
+
+def write_tsv(frame, path: str | os.PathLike, float_format: str | None = None, header: bool = True) -> None:
     """Write a pandas frame as TSV atomically."""
     with atomic_output(path) as tmp:
-        frame.to_csv(tmp, sep="\t", index=False, float_format=float_format)
+        frame.to_csv(tmp, sep="\t", index=False, float_format=float_format, header=header)
+
+
+def write_text(text: str, path: str | os.PathLike) -> None:
+    """Write a text file atomically."""
+    with atomic_output(path) as tmp:
+        tmp.write_text(text)

@@ -1,49 +1,39 @@
-"""The ``chromoflow`` command: one module per subcommand, each a thin layer over the Python API."""
+"""The ``chromoflow`` command: one module per subcommand, each a thin layer over the Python API.
+
+The same click commands also run alone as the pipeline's ``bin/chromoflow-NAME``
+scripts (see :mod:`chromoflow.cli._base` for what every command shares).
+"""
 
 from __future__ import annotations
 
+import importlib
 import logging
-import sys
 
 import click
 
 from .. import __version__
-from ..errors import ChromoflowError
+from ..log import NOTE
+from ._base import setup_logging
+
+SUBCOMMANDS = ("genes", "pcres", "dataset", "train", "predict", "summarize", "simulate", "coverage")
 
 
-class _Group(click.Group):
-    """Turns a :class:`ChromoflowError` into one line on stderr and exit status 1."""
-
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except ChromoflowError as exc:
-            raise click.ClickException(str(exc)) from None
-
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="chromoflow")
-@click.option("-v", "--verbose", is_flag=True, help="Also print informational notes.")
+@click.option("-v", "--verbose", is_flag=True, help="Also print informational details.")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
 def cli(verbose: bool, quiet: bool):
     """Predict gene expression from histone marks and 3D chromatin contacts."""
-    logger = logging.getLogger("chromoflow")
-    logger.handlers.clear()
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("chromoflow: %(levelname)s: %(message)s"))
-    logger.addHandler(handler)
-    logger.setLevel(logging.ERROR if quiet else logging.INFO if verbose else logging.WARNING)
-    logger.propagate = False
+    setup_logging(logging.ERROR if quiet else logging.INFO if verbose else NOTE)
 
 
-def _register():
-    from . import coverage, dataset, genes, pcres, predict, simulate, summarize, train
-
-    for module in (genes, pcres, dataset, train, predict, summarize, simulate, coverage):
-        cli.add_command(module.command)
+def subcommand(name: str) -> click.Command:
+    """The click command of subcommand ``name`` (``import-binned`` lives in ``import_binned``)."""
+    return importlib.import_module(f"{__name__}.{name.replace('-', '_')}").command
 
 
-_register()
+for _name in SUBCOMMANDS:
+    cli.add_command(subcommand(_name))
 
 
 def main():

@@ -1,9 +1,10 @@
 import click
 
 from ..prep.coverage import bam_to_bigwig
+from ._base import command
 
 
-@click.command("coverage")
+@command("coverage")
 @click.option("--bam", required=True, type=click.Path(dir_okay=False), help="Indexed BAM of one histone-mark ChIP-seq.")
 @click.option("--min-mapq", default=0, show_default=True, type=click.IntRange(0), help="Ignore reads below this mapping quality.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output bigWig of per-base read depth.")

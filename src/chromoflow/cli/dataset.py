@@ -5,6 +5,7 @@ import click
 from ..prep.dataset import DEFAULT_BIN_SIZES, Layout, build_dataset, parse_tracks
 from ..prep.genes import read_genes
 from ..prep.pcres import read_pcres
+from ._base import command
 
 
 def _bin_sizes(ctx, param, value):
@@ -17,7 +18,7 @@ def _bin_sizes(ctx, param, value):
     return sizes
 
 
-@click.command("dataset")
+@command("dataset")
 @click.option("--sample", required=True, help="Sample name; also the expression column to use.")
 @click.option("--genes", "genes_path", required=True, type=click.Path(dir_okay=False), help="genes.tsv from 'chromoflow genes'.")
 @click.option("--pcres", "pcres_path", type=click.Path(dir_okay=False), help="pcres.tsv from 'chromoflow pcres' (omit: no pCREs).")

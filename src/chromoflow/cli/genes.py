@@ -1,9 +1,10 @@
 import click
 
 from ..prep.genes import genes_from_bed, genes_from_gtf, write_genes
+from ._base import command
 
 
-@click.command("genes")
+@command("genes")
 @click.option("--gtf", type=click.Path(dir_okay=False), help="GTF annotation (Ensembl/GENCODE; .gz ok).")
 @click.option("--bed", type=click.Path(dir_okay=False), help="BED6: chrom, start, end, gene_id, score, strand.")
 @click.option("--gene-type", "gene_types", multiple=True, help="Keep genes of this biotype (gene_type/gene_biotype), e.g. protein_coding; repeatable. GTF only.")

@@ -1,7 +1,9 @@
 import click
 
+from ._base import command
 
-@click.command("predict")
+
+@command("predict")
 @click.option("--dataset", required=True, type=click.Path(dir_okay=False), help="NAME.h5 from 'chromoflow dataset'.")
 @click.option("--checkpoint", required=True, type=click.Path(dir_okay=False), help="model.pt from 'chromoflow train', or an official Chromoformer checkpoint (.pt with 'net').")
 @click.option("--reference", type=click.Path(dir_okay=False), help="Second sample's dataset, for fold-change models.")

@@ -1,9 +1,10 @@
 import click
 
 from ..prep.simulate import simulate
+from ._base import command
 
 
-@click.command("simulate")
+@command("simulate")
 @click.option("--genes", "n_genes", default=1000, show_default=True, type=click.IntRange(20), help="Number of genes (genome size scales with it: ~150 kb per gene).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Random seed; the same seed gives the same files.")
 @click.option("--cool/--no-cool", default=True, show_default=True, help="Write contacts.mcool (skip for very large genomes; interactions.bedpe is always written).")

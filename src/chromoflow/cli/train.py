@@ -1,9 +1,10 @@
 import click
 
 from ..models import MODEL_NAMES, TASKS
+from ._base import command
 
 
-@click.command("train")
+@command("train")
 @click.option("--dataset", required=True, type=click.Path(dir_okay=False), help="NAME.h5 from 'chromoflow dataset'.")
 @click.option("--reference", type=click.Path(dir_okay=False), help="Second sample's dataset (--task fold-change: predict log2((A+1)/(B+1))).")
 @click.option("--model", "model_name", required=True, type=click.Choice(MODEL_NAMES), help="Model to train.")

@@ -90,41 +90,51 @@ class GeneDataset:
         try:
             h5 = h5py.File(path, "r")
         except OSError:
-            raise ChromoflowError(f"{path}: not an HDF5 file; build datasets with 'chromoflow dataset'") from None
-        with h5:
-            attrs = {k: _attr(v) for k, v in h5.attrs.items()}
-            if attrs.get("format") != FORMAT:
-                raise ChromoflowError(f"{path}: not a chromoflow dataset (no format={FORMAT!r} attribute)")
-            if int(attrs.get("format_version", 0)) > FORMAT_VERSION:
-                raise ChromoflowError(f"{path}: dataset format version {attrs['format_version']} is newer than this chromoflow understands ({FORMAT_VERSION}); upgrade chromoflow")
-            g = h5["genes"]
-            genes = pd.DataFrame(
-                {
-                    "gene_id": _strings(g["gene_id"]),
-                    "chrom": _strings(g["chrom"]),
-                    "tss": g["tss"][()],
-                    "strand": np.where(g["strand"][()] > 0, "+", "-"),
-                    "fold": g["fold"][()].astype(np.int64),
-                    "expression": g["expression"][()],
-                    "label": g["label"][()].astype(np.int64),
-                    "target": g["target"][()],
-                    "pcre_offset": g["pcre_offset"][()],
-                    "pcre_count": g["pcre_count"][()].astype(np.int64),
-                }
-            )
-            p = h5["pcres"]
-            pcres = pd.DataFrame(
-                {
-                    "gene_index": p["gene_index"][()].astype(np.int64),
-                    "chrom": _strings(p["chrom"]),
-                    "start": p["start"][()],
-                    "end": p["end"][()],
-                    "score": p["score"][()],
-                }
-            )
-            bins = [int(b) for b in attrs["bin_sizes"]]
-            promoter = {b: h5[f"promoter/{b}"][()] for b in bins}
-            features = {b: h5[f"pcres/features/{b}"][()] for b in bins}
+            raise ChromoflowError(f"{path}: not a readable HDF5 file (damaged, truncated or another format); build datasets with 'chromoflow dataset'") from None
+        try:
+            with h5:
+                return cls._read(path, h5)
+        except (KeyError, OSError, ValueError, TypeError, IndexError) as exc:
+            raise ChromoflowError(f"{path}: damaged dataset ({type(exc).__name__}: {' '.join(str(exc).split())[:120]}); rebuild it with 'chromoflow dataset'") from None
+
+    @classmethod
+    def _read(cls, path: Path, h5) -> "GeneDataset":
+        attrs = {k: _attr(v) for k, v in h5.attrs.items()}
+        if attrs.get("format") != FORMAT:
+            raise ChromoflowError(f"{path}: not a chromoflow dataset (no format={FORMAT!r} attribute)")
+        if int(attrs.get("format_version", 0)) > FORMAT_VERSION:
+            raise ChromoflowError(f"{path}: dataset format version {attrs['format_version']} is newer than this chromoflow understands ({FORMAT_VERSION}); upgrade chromoflow")
+        g = h5["genes"]
+        n = len(g["gene_id"])
+        genes = pd.DataFrame(
+            {
+                "gene_id": _strings(g["gene_id"]),
+                "chrom": _strings(g["chrom"]),
+                "tss": g["tss"][()],
+                "strand": np.where(g["strand"][()] > 0, "+", "-"),
+                "fold": g["fold"][()].astype(np.int64),
+                "expression": g["expression"][()],
+                "label": g["label"][()].astype(np.int64),
+                "target": g["target"][()],
+                "pcre_offset": g["pcre_offset"][()],
+                "pcre_count": g["pcre_count"][()].astype(np.int64),
+                "gene_name": _strings(g["gene_name"]) if "gene_name" in g else np.full(n, "", dtype=object),
+            }
+        )
+        p = h5["pcres"]
+        pcres = pd.DataFrame(
+            {
+                "gene_index": p["gene_index"][()].astype(np.int64),
+                "chrom": _strings(p["chrom"]),
+                "start": p["start"][()],
+                "end": p["end"][()],
+                "score": p["score"][()],
+            }
+        )
+        bins = [int(b) for b in attrs["bin_sizes"]]
+        promoter = {b: h5[f"promoter/{b}"][()] for b in bins}
+        features = {b: h5[f"pcres/features/{b}"][()] for b in bins}
+        _check_consistent(path, attrs, genes, pcres, promoter, features)
         return cls(path, attrs, genes, pcres, promoter, features)
 
     # --------------------------------------------------------------- properties
@@ -224,6 +234,35 @@ class GeneDataset:
                 dense[np.repeat(flat_slot * S, n) + pos] = self.pcre_features[b][src]
                 out["pcre"][b] = dense.reshape(B, P, S, M)
         return out
+
+
+def _check_consistent(path, attrs, genes, pcres, promoter, features) -> None:
+    """Shapes and values a damaged or hand-edited file could get wrong, checked once at load."""
+    G, M, P = len(genes), len(attrs["marks"]), len(pcres)
+
+    def bad(problem):
+        raise ChromoflowError(f"{path}: damaged dataset: {problem}; rebuild it with 'chromoflow dataset'")
+
+    window = int(attrs["window"])
+    for b, x in promoter.items():
+        if x.shape != (G, window // b, M):
+            bad(f"/promoter/{b} has shape {x.shape}, expected {(G, window // b, M)}")
+        if not np.isfinite(x).all():
+            bad(f"/promoter/{b} holds NaN or infinite values")
+    for b, x in features.items():
+        if x.ndim != 2 or x.shape[1] != M:
+            bad(f"/pcres/features/{b} has shape {x.shape}, expected (bins, {M})")
+        if not np.isfinite(x).all():
+            bad(f"/pcres/features/{b} holds NaN or infinite values")
+    count, offset = genes["pcre_count"].to_numpy(), genes["pcre_offset"].to_numpy()
+    if (count < 0).any() or (count > int(attrs["max_pcres"])).any() or (offset < 0).any() or (offset + count > P).any():
+        bad("pCRE counts/offsets point outside /pcres")
+    if not np.isfinite(pcres["score"].to_numpy()).all():
+        bad("pCRE scores hold NaN or infinite values")
+    if ((pcres["end"] - pcres["start"]).to_numpy() <= 0).any():
+        bad("a pCRE has end <= start")
+    if (genes["fold"] < 0).any():
+        bad("negative fold numbers")
 
 
 def _attr(value):

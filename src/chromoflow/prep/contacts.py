@@ -1,27 +1,46 @@
 """Candidate promoter partners from a 3D-contact source.
 
-Every reader returns the same candidate table, one row per (gene, partner)::
+Every reader returns the same candidate table, one row per (gene TSS, partner)::
 
-    gene_index  chrom  start  end  score
+    gene_index  chrom  start  end  score  tss_order
 
-``gene_index`` points into the genes table; the partner interval is the
-putative cis-regulatory element (pCRE). Filtering, deduplication and ranking
-happen in :mod:`chromoflow.prep.pcres`, identically for every source.
+``gene_index`` points into the genes table, ``tss_order`` is the place of the
+contacting TSS in the gene's ``tss_all`` list (0 = its longest transcript's);
+the partner interval is the putative cis-regulatory element (pCRE). A gene
+is looked up by **every** one of its TSSs. Filtering, deduplication and
+ranking happen in :mod:`chromoflow.prep.pcres`, identically for every source.
 
-Sources:
+Sources (:func:`contact_format` decides by the file name):
 
-- BEDPE (``.bedpe[.gz]``): 10 columns, ``score`` in column 8; a pair whose one
-  anchor overlaps a gene's TSS contributes the other anchor.
-- CHiCAGO ``.ibed[.gz]``: bait overlapping the TSS -> other end, ``score`` column.
-- cooler ``.cool`` or ``.mcool::resolutions/N``: the TSS bin's cis row, scored
-  observed/expected on the balanced matrix (expected = mean balanced contact
-  at that diagonal over the chromosome, counting only pairs of unmasked bins);
-  the partner bin is the pCRE.
+- **BEDPE** (``.bedpe[.gz]``): ``chrom1 start1 end1 chrom2 start2 end2`` then
+  any columns, with or without a header line (``#chr1 x1 …`` as HiCCUPS
+  writes it, or a plain one as Mustache does). The score is column 8 (or the
+  ``score`` column of a header), or ``--score-column NAME|N|A/B``; p-value,
+  q-value and FDR columns become ``-log10(value)``. A list without a numeric
+  score is *unscored*: every loop passes the score rule and pCREs are ranked
+  nearest first. ``--anchors first``: anchor 1 is the bait (the gene's TSS
+  fragment), as pcHi-C interaction lists are written; ``either``: an
+  undirected loop list, either anchor may hold the TSS. ``auto`` (default):
+  ``first`` for a headerless list with a numeric score in column 8,
+  ``either`` for loop lists (a header line, or fewer than 8 columns).
+- **CHiCAGO** ``.ibed[.gz]``: its header names the bait and other-end
+  columns; only a gene's own baits contribute (directional).
+- **Hi-C/Micro-C matrices**: ``.cool``, ``.mcool::resolutions/N``,
+  ``.hic`` or ``.hic::resolutions/N`` (read with hictkpy). Each TSS bin's
+  cis row is scored observed/expected on the normalised matrix (expected =
+  mean normalised contact at that diagonal over the chromosome, counting
+  only pairs of bins with a valid weight); the partner bin is the pCRE; the
+  TSS bin itself (the diagonal) is never a partner. Pixels with fewer than
+  ``--min-count`` raw reads are not partners (sparse maps make most
+  top-ranked O/E pixels single reads).
 """
 
 from __future__ import annotations
 
+import math
 import os
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -31,232 +50,471 @@ from .._arrays import expand_ranges
 from .._tables import column, read_rows
 from ..errors import ChromoflowError
 from ..genome import missing_chroms
-from ..log import warn
+from ..log import info, warn
 from ..progress import progress
+from .genes import all_tss
 
-CANDIDATE_COLUMNS = ["gene_index", "chrom", "start", "end", "score"]
+CANDIDATE_COLUMNS = ["gene_index", "chrom", "start", "end", "score", "tss_order"]
+MATRIX_NORMALIZATIONS = ("weight", "SCALE", "KR", "ICE", "VC_SQRT", "VC")
+ANCHORS = ("auto", "first", "either")
+_PVALUE = re.compile(r"(fdr|q[-_. ]?val(ue)?|p[-_. ]?val(ue)?|padj)", re.I)
+
+
+@dataclass
+class Candidates:
+    """Candidate partners plus what the reader decided and skipped, for the log."""
+
+    table: pd.DataFrame
+    scored: bool = True
+    notes: list[str] = field(default_factory=list)
 
 
 def contact_format(source: str) -> str:
-    """``bedpe``, ``ibed`` or ``cool``, from the file name."""
+    """``bedpe``, ``ibed``, ``cool`` or ``hic``, from the file name."""
     name = str(source).split("::")[0].lower()
     if name.endswith(".gz"):
         name = name[:-3]
-    for ext, kind in ((".bedpe", "bedpe"), (".ibed", "ibed"), (".cool", "cool"), (".mcool", "cool")):
+    for ext, kind in ((".bedpe", "bedpe"), (".ibed", "ibed"), (".cool", "cool"), (".mcool", "cool"), (".hic", "hic")):
         if name.endswith(ext):
             return kind
     raise ChromoflowError(
-        f"{source}: unknown contact format; expected .bedpe[.gz], .ibed[.gz], .cool or .mcool::resolutions/N"
+        f"{source}: unknown contact format; expected a loop/interaction list (.bedpe[.gz]), CHiCAGO .ibed[.gz], "
+        f"or a Hi-C matrix (.cool, .mcool::resolutions/N, .hic[::resolutions/N])"
     )
 
 
-def candidates(genes: pd.DataFrame, source: str, *, max_distance: int, max_length: int, balance: bool = True) -> pd.DataFrame:
-    """Dispatch on the format of ``source``; see the module docstring."""
+def candidates(genes: pd.DataFrame, source: str, rules) -> Candidates:
+    """Dispatch on the format of ``source``; ``rules`` is a :class:`~chromoflow.prep.pcres.PcreRules`."""
     kind = contact_format(source)
     if kind == "bedpe":
-        return bedpe_candidates(genes, source)
+        return bedpe_candidates(genes, source, anchors=rules.anchors, score_column=rules.score_column)
     if kind == "ibed":
         return ibed_candidates(genes, source)
-    return cool_candidates(genes, source, max_distance=max_distance, max_length=max_length, balance=balance)
+    with ContactMatrix(source, normalization=rules.normalization, balance=rules.balance) as matrix:
+        return matrix_candidates(genes, matrix, max_distance=rules.matrix_max_distance, max_length=rules.max_length, min_count=rules.min_count)
 
 
 class _TssIndex:
-    """TSS positions per chromosome, for 'which genes' TSS lies in [start, end)' queries."""
+    """Every TSS of every gene, per chromosome, for 'which TSSs lie in [start, end)' queries."""
 
     def __init__(self, genes: pd.DataFrame):
-        self.by_chrom: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for chrom, sub in genes.groupby("chrom", sort=False):
-            order = np.argsort(sub["tss"].to_numpy(), kind="stable")
-            self.by_chrom[chrom] = (sub["tss"].to_numpy()[order], sub.index.to_numpy()[order])
+        gene_index, position, order = all_tss(genes)
+        chrom = genes["chrom"].to_numpy()[gene_index]
+        self.by_chrom: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        for c in np.unique(chrom):
+            sel = np.flatnonzero(chrom == c)
+            srt = sel[np.argsort(position[sel], kind="stable")]
+            self.by_chrom[c] = (position[srt], gene_index[srt], order[srt])
 
     def overlaps(self, chrom: np.ndarray, start: np.ndarray, end: np.ndarray):
-        """Pairs (row, gene_index) such that gene TSS is in [start[row], end[row])."""
-        rows_out, genes_out = [], []
+        """(row, gene_index, tss_order) for every TSS in [start[row], end[row])."""
+        rows_out, genes_out, order_out = [], [], []
         for c in np.unique(chrom):
             if c not in self.by_chrom:
                 continue
-            tss, gidx = self.by_chrom[c]
+            tss, gidx, order = self.by_chrom[c]
             rows = np.flatnonzero(chrom == c)
             lo = np.searchsorted(tss, start[rows], side="left")
             hi = np.searchsorted(tss, end[rows], side="left")
             n = hi - lo
+            hit = expand_ranges(lo, n)
             rows_out.append(np.repeat(rows, n))
-            genes_out.append(gidx[expand_ranges(lo, n)])
+            genes_out.append(gidx[hit])
+            order_out.append(order[hit])
         if not rows_out:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        return np.concatenate(rows_out), np.concatenate(genes_out)
+            z = np.zeros(0, np.int64)
+            return z, z, z
+        return np.concatenate(rows_out), np.concatenate(genes_out), np.concatenate(order_out)
 
 
 def _check_chroms(genes: pd.DataFrame, chroms, source) -> None:
     gene_chroms = set(genes["chrom"])
     missing = missing_chroms(gene_chroms, set(chroms), "the genes table", str(source))
     if missing == gene_chroms:
-        raise ChromoflowError(f"{source}: none of the genes' chromosomes occurs in the contacts (genes are on e.g. {sorted(gene_chroms)[0]!r})")
+        raise ChromoflowError(f"{source}: none of the genes' chromosomes occurs in the contacts (genes are on e.g. {sorted(gene_chroms)[0]!r}, the contacts on e.g. {sorted(set(chroms))[0] if len(chroms) else 'nothing'!r})")
 
 
-def _pairs_to_candidates(genes, source, c1, s1, e1, c2, s2, e2, score) -> pd.DataFrame:
-    _check_chroms(genes, np.concatenate([np.unique(c1), np.unique(c2)]), source)
-    index = _TssIndex(genes)
-    parts = []
-    # Anchor 1 on the TSS: anchor 2 is the pCRE, and the other way round.
-    for tss_anchor, other in (((c1, s1, e1), (c2, s2, e2)), ((c2, s2, e2), (c1, s1, e1))):
-        rows, gidx = index.overlaps(*tss_anchor)
-        c, s, e = other
-        parts.append(pd.DataFrame({"gene_index": gidx, "chrom": c[rows], "start": s[rows], "end": e[rows], "score": score[rows]}))
-    return pd.concat(parts, ignore_index=True)
+def _check_intervals(path, lines, start, end, what: str) -> None:
+    bad = (start < 0) | (end <= start)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ChromoflowError(f"{path} line {lines[i]}: invalid {what} interval {start[i]}-{end[i]} (need 0 <= start < end)")
 
 
-def bedpe_candidates(genes: pd.DataFrame, path: str | os.PathLike) -> pd.DataFrame:
-    """Partners from a BEDPE interaction list (score = column 8)."""
-    _, rows, lines = read_rows(path, 8, "BEDPE", header="auto", int_cols=(1,))
+def _frame(gidx, order, chrom, start, end, score) -> pd.DataFrame:
+    return pd.DataFrame({"gene_index": gidx, "chrom": chrom, "start": start, "end": end, "score": score, "tss_order": order})
+
+
+# --------------------------------------------------------------------------- pair lists
+
+
+def _score_column(head, ncols: int, wanted: str | None, path):
+    """(how to compute the score, its description): a column index, a ratio of two, or None (unscored)."""
+    names = [h.lstrip("#").strip() for h in head] if head else None
+
+    def index_of(name):
+        if name.isdigit():
+            k = int(name) - 1
+            if not 0 <= k < ncols:
+                raise ChromoflowError(f"{path}: --score-column {name}: the file has {ncols} columns")
+            return k
+        if names is None:
+            raise ChromoflowError(f"{path}: --score-column {name!r}: the file has no header line naming its columns; give a column number instead")
+        if name not in names:
+            raise ChromoflowError(f"{path}: --score-column {name!r}: no such column (columns: {', '.join(names)})")
+        return names.index(name)
+
+    if wanted:
+        if "/" in wanted and not wanted.isdigit():
+            a, b = wanted.split("/", 1)
+            return ("ratio", index_of(a.strip()), index_of(b.strip())), f"{a.strip()}/{b.strip()}"
+        k = index_of(wanted.strip())
+        return ("col", k), (names[k] if names else f"column {k + 1}")
+    if names is not None and "score" in names:
+        return ("col", names.index("score")), "score"
+    if names is None and ncols >= 8:
+        return ("col", 7), "column 8"
+    return None, None
+
+
+def _parse_scores(rows, lines, how, label: str, path) -> np.ndarray | None:
+    """The score of every row; None when the chosen column holds no numbers at all (an unscored list)."""
+
+    def numbers(k):
+        raw = [r[k] for r in rows]
+        val = pd.to_numeric(pd.Series(raw), errors="coerce").to_numpy(np.float64)
+        return raw, val
+
+    if how is None:
+        return None
+    if how[0] == "ratio":
+        raw_a, a = numbers(how[1])
+        raw_b, b = numbers(how[2])
+        raw = raw_a
+        with np.errstate(divide="ignore", invalid="ignore"):
+            val = a / b
+        bad = ~np.isfinite(a) | ~np.isfinite(b) | (b <= 0)
+    else:
+        raw, val = numbers(how[1])
+        bad = ~np.isfinite(val)
+    if bad.all() and how[0] == "col" and all(v in ("", ".", "NA", "NaN", "nan", "NA.") for v in raw[:1000]):
+        return None  # '.' everywhere: no score
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ChromoflowError(f"{path} line {lines[i]}: score ({label}) must be a finite number{' with a positive denominator' if how[0] == 'ratio' else ''}, got {raw[i]!r}")
+    if how[0] == "col" and _PVALUE.search(label):
+        if (val < 0).any() or (val > 1).any():
+            i = int(np.flatnonzero((val < 0) | (val > 1))[0])
+            raise ChromoflowError(f"{path} line {lines[i]}: {label} must lie in [0, 1], got {raw[i]!r}")
+        return -np.log10(np.maximum(val, 1e-300))
+    return val
+
+
+def _read_pairs(path):
+    """(header fields | None, rows, line numbers) of a BEDPE-like list; '#' header lines are recognised."""
+    from .._io import open_text
+
+    head, rows, lines = None, [], []
+    pending = None
+    with open_text(path) as fh:
+        for no, line in enumerate(fh, 1):
+            if not line.strip() or line.startswith(("track", "browser")):
+                continue
+            f = line.rstrip("\n\r").split("\t")
+            if line.startswith("#"):
+                if not rows and len(f) >= 6:
+                    pending = f
+                continue
+            if not rows and head is None:
+                if len(f) >= 6 and not (f[1].strip().lstrip("-").isdigit()):
+                    head = f  # a plain header line (e.g. Mustache)
+                    continue
+                head = pending
+            if len(f) < 6:
+                raise ChromoflowError(f"{path} line {no}: expected at least 6 tab-separated BEDPE columns (chrom1, start1, end1, chrom2, start2, end2), got {len(f)}")
+            rows.append(f)
+            lines.append(no)
+    if not rows:
+        raise ChromoflowError(f"{path}: no BEDPE rows (the file is empty{' but for its header' if head or pending else ''})")
+    return head, rows, np.asarray(lines)
+
+
+def bedpe_candidates(genes: pd.DataFrame, path: str | os.PathLike, anchors: str = "auto", score_column: str | None = None) -> Candidates:
+    """Partners from a BEDPE interaction or loop list (see the module docstring)."""
+    if anchors not in ANCHORS:
+        raise ChromoflowError(f"--anchors {anchors!r}: expected one of {', '.join(ANCHORS)}")
+    head, rows, lines = _read_pairs(path)
+    ncols = min(len(r) for r in rows)
+    how, label = _score_column(head, ncols, score_column, path)
+    score = _parse_scores(rows, lines, how, label, path)
+    notes = []
+    if anchors == "auto":
+        anchors = "first" if head is None and ncols >= 8 and score is not None else "either"
+        notes.append(
+            f"anchors: {anchors} ("
+            + ("a headerless scored list: anchor 1 is the bait, as pcHi-C interaction lists are written; --anchors either for undirected loops" if anchors == "first" else "a loop list: either anchor may hold the TSS; --anchors first if anchor 1 is always the bait")
+            + ")"
+        )
+    if score is None:
+        notes.append("no score column: every loop passes --min-score and pCREs are ranked nearest first (score written as 1)")
+        score = np.full(len(rows), np.nan)
+    else:
+        notes.append(f"score: {label}" + (f" as -log10({label})" if how[0] == "col" and _PVALUE.search(label) else ""))
     c1 = np.array([r[0] for r in rows], dtype=object)
     c2 = np.array([r[3] for r in rows], dtype=object)
     s1, e1 = column(rows, lines, 1, path, "start1"), column(rows, lines, 2, path, "end1")
     s2, e2 = column(rows, lines, 4, path, "start2"), column(rows, lines, 5, path, "end2")
-    score = column(rows, lines, 7, path, "score (column 8)", kind=float)
-    _check_intervals(path, lines, s1, e1)
-    _check_intervals(path, lines, s2, e2)
-    return _pairs_to_candidates(genes, path, c1, s1, e1, c2, s2, e2, score)
+    _check_intervals(path, lines, s1, e1, "anchor 1")
+    _check_intervals(path, lines, s2, e2, "anchor 2")
+    _check_chroms(genes, np.concatenate([np.unique(c1), np.unique(c2)]), path)
+    trans = c1 != c2
+    if trans.any():
+        notes.append(f"skipped {int(trans.sum())} inter-chromosomal rows")
+    cis = np.flatnonzero(~trans)
+    index = _TssIndex(genes)
+    directions = [((c1, s1, e1), (c2, s2, e2))]
+    if anchors == "either":
+        directions.append(((c2, s2, e2), (c1, s1, e1)))
+    parts = []
+    for (tc, ts, te), (pc, ps, pe) in directions:
+        r, g, o = index.overlaps(tc[cis], ts[cis], te[cis])
+        r = cis[r]
+        parts.append(_frame(g, o, pc[r], ps[r], pe[r], score[r]))
+    return Candidates(pd.concat(parts, ignore_index=True), scored=bool(np.isfinite(score).any()), notes=notes)
 
 
 IBED_COLUMNS = ["bait_chr", "bait_start", "bait_end", "otherEnd_chr", "otherEnd_start", "otherEnd_end", "score"]
 
 
-def ibed_candidates(genes: pd.DataFrame, path: str | os.PathLike) -> pd.DataFrame:
-    """Partners from a CHiCAGO ``.ibed``: the bait overlaps the TSS, the other end is the pCRE."""
-    head, rows, lines = read_rows(path, 10, "ibed", header="yes")
+def ibed_candidates(genes: pd.DataFrame, path: str | os.PathLike) -> Candidates:
+    """Partners from a CHiCAGO ``.ibed``: a bait on one of the gene's TSSs, the other end is the pCRE."""
+    head, rows, lines = read_rows(path, len(IBED_COLUMNS), "ibed", header="yes")
+    if head is None:
+        raise ChromoflowError(f"{path}: empty file; expected a CHiCAGO ibed with header {' '.join(IBED_COLUMNS)}")
     missing = [c for c in IBED_COLUMNS if c not in head]
     if missing:
         raise ChromoflowError(f"{path}: not a CHiCAGO ibed: header lacks {', '.join(missing)}")
+    short = [i for i, r in enumerate(rows) if len(r) < len(head)]
+    if short:
+        raise ChromoflowError(f"{path} line {lines[short[0]]}: {len(rows[short[0]])} tab-separated fields, the header has {len(head)}")
     col = {name: head.index(name) for name in IBED_COLUMNS}
     bc = np.array([r[col["bait_chr"]] for r in rows], dtype=object)
     oc = np.array([r[col["otherEnd_chr"]] for r in rows], dtype=object)
     bs, be = column(rows, lines, col["bait_start"], path, "bait_start"), column(rows, lines, col["bait_end"], path, "bait_end")
     os_, oe = column(rows, lines, col["otherEnd_start"], path, "otherEnd_start"), column(rows, lines, col["otherEnd_end"], path, "otherEnd_end")
     score = column(rows, lines, col["score"], path, "score", kind=float)
-    _check_intervals(path, lines, bs, be)
-    _check_intervals(path, lines, os_, oe)
-    _check_chroms(genes, np.concatenate([np.unique(bc), np.unique(oc)]), path)
-    r, g = _TssIndex(genes).overlaps(bc, bs, be)
-    return pd.DataFrame({"gene_index": g, "chrom": oc[r], "start": os_[r], "end": oe[r], "score": score[r]})
-
-
-def _check_intervals(path, lines, start, end) -> None:
-    bad = (start < 0) | (end <= start)
+    bad = ~np.isfinite(score)
     if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ChromoflowError(f"{path} line {lines[i]}: invalid interval {start[i]}-{end[i]} (need 0 <= start < end)")
+        raise ChromoflowError(f"{path} line {lines[int(np.flatnonzero(bad)[0])]}: score must be a finite number")
+    _check_intervals(path, lines, bs, be, "bait")
+    _check_intervals(path, lines, os_, oe, "other-end")
+    _check_chroms(genes, np.concatenate([np.unique(bc), np.unique(oc)]), path)
+    trans = bc != oc
+    notes = [f"skipped {int(trans.sum())} inter-chromosomal rows"] if trans.any() else []
+    cis = np.flatnonzero(~trans)
+    r, g, o = _TssIndex(genes).overlaps(bc[cis], bs[cis], be[cis])
+    r = cis[r]
+    return Candidates(_frame(g, o, oc[r], os_[r], oe[r], score[r]), notes=notes)
 
 
-# --------------------------------------------------------------------------- cooler
+# --------------------------------------------------------------------------- matrices
 
 
-def open_cooler(uri: str):
-    """Open ``file.cool`` or ``file.mcool::resolutions/N`` with clear errors."""
-    import cooler
+def _split_uri(uri: str) -> tuple[Path, int | None]:
+    text = str(uri)
+    path, _, suffix = text.partition("::")
+    if not suffix:
+        return Path(path), None
+    m = re.fullmatch(r"/?resolutions/(\d+)", suffix)
+    if not m:
+        raise ChromoflowError(f"{uri}: expected FILE::resolutions/N after the file name")
+    return Path(path), int(m.group(1))
 
-    path = Path(str(uri).split("::")[0])
-    if not path.exists():
-        raise ChromoflowError(f"{path}: contacts file does not exist")
-    if "::" not in str(uri) and cooler.fileops.is_multires_file(str(path)):
-        res = cooler.fileops.list_coolers(str(path))
-        raise ChromoflowError(f"{path}: multi-resolution cooler: pick one, e.g. {path}::{res[0]} (available: {', '.join(r.rsplit('/', 1)[-1] for r in res)})")
+
+class ContactMatrix:
+    """A Hi-C/Micro-C contact matrix read through hictkpy: ``.cool``, ``.mcool::resolutions/N``, ``.hic[::resolutions/N]``.
+
+    ``normalization``: the balancing weights to use (``auto``: the cooler's
+    ``weight`` column, else the first of SCALE, KR, ICE, VC_SQRT, VC the file
+    has); ``balance=False`` scores raw counts.
+    """
+
+    def __init__(self, uri: str, normalization: str = "auto", balance: bool = True):
+        import hictkpy
+
+        self.uri = str(uri)
+        path, resolution = _split_uri(uri)
+        if not path.is_file():
+            raise ChromoflowError(f"{path}: contacts file does not exist")
+        kind = contact_format(str(path))
+        try:
+            resolutions = list(hictkpy.MultiResFile(str(path)).resolutions()) if (kind == "hic" or _is_mcool(path)) else None
+        except RuntimeError as exc:
+            raise ChromoflowError(f"{path}: cannot read it as a {'.hic' if kind == 'hic' else 'cooler'} file ({_first_line(exc)})") from None
+        if resolutions is not None:
+            if resolution is None:
+                if len(resolutions) > 1:
+                    raise ChromoflowError(f"{path}: multi-resolution file: pick one, e.g. {path}::resolutions/{resolutions[0]} (available: {', '.join(map(str, resolutions))})")
+                resolution = int(resolutions[0])
+            elif resolution not in resolutions:
+                raise ChromoflowError(f"{path}: no resolution {resolution} (available: {', '.join(map(str, resolutions))})")
+        try:
+            if kind == "hic":
+                self._file = hictkpy.File(str(path), resolution)
+            elif resolutions is not None:
+                self._file = hictkpy.File(f"{path}::/resolutions/{resolution}")
+            else:
+                if resolution is not None:
+                    raise ChromoflowError(f"{uri}: a single-resolution .cool takes no ::resolutions/N suffix")
+                self._file = hictkpy.File(str(path))
+        except RuntimeError as exc:
+            raise ChromoflowError(f"{uri}: cannot open it as a contact matrix ({_first_line(exc)})") from None
+        self.resolution = self._file.resolution()
+        if not self.resolution:
+            raise ChromoflowError(f"{uri}: variable-size bins are not supported; use a fixed-resolution matrix")
+        self.chroms = {str(k): int(v) for k, v in self._file.chromosomes().items()}
+        self.balance = balance
+        self.normalization = None
+        if balance:
+            available = [str(n) for n in self._file.avail_normalizations() if str(n) != "NONE"]
+            if normalization == "auto":
+                chosen = next((n for n in MATRIX_NORMALIZATIONS if n in available), None)
+                if chosen is None:
+                    raise ChromoflowError(f"{uri}: the matrix has no normalisation (balancing weights): run 'cooler balance' on it, or pass --no-balance to score raw counts")
+            else:
+                if normalization not in available:
+                    raise ChromoflowError(f"{uri}: no normalisation {normalization!r} in the file (available: {', '.join(available) or 'none'}); pass --no-balance to score raw counts")
+                chosen = normalization
+            self.normalization = chosen
+            weights = self._file.weights(chosen, divisive=True)
+            if weights is None:
+                raise ChromoflowError(f"{uri}: normalisation {chosen!r} has no weights")
+            self._weights = np.asarray(weights, np.float64)
+        offsets = np.concatenate([[0], np.cumsum([-(-size // self.resolution) for size in self.chroms.values()])])
+        self._offset = dict(zip(self.chroms, offsets[:-1].astype(np.int64)))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self) -> None:
+        f, self._file = getattr(self, "_file", None), None
+        if f is not None:
+            f.close()
+
+    def n_bins(self, chrom: str) -> int:
+        return -(-self.chroms[chrom] // self.resolution)
+
+    def weights(self, chrom: str) -> np.ndarray:
+        """Divisive weights of ``chrom``'s bins (NaN or 0 = masked); ones without balancing."""
+        n = self.n_bins(chrom)
+        if not self.balance:
+            return np.ones(n)
+        a = self._offset[chrom]
+        return self._weights[a : a + n]
+
+    def band(self, chrom: str, max_diag: int, block: int = 4000):
+        """Upper-triangle pixels with bin2 - bin1 <= ``max_diag``, in row blocks: (bin1, bin2, raw count)."""
+        n, res = self.n_bins(chrom), self.resolution
+        size = self.chroms[chrom]
+        for a in range(0, n, block):
+            z = min(a + block, n)
+            r1 = f"{chrom}:{a * res}-{min(z * res, size)}"
+            r2 = f"{chrom}:{a * res}-{min((z + max_diag) * res, size)}"
+            try:
+                coo = self._file.fetch(r1, r2, normalization="NONE", count_type="float", diagonal_band_width=max_diag).to_coo()
+            except RuntimeError as exc:
+                raise ChromoflowError(f"{self.uri}: cannot read {chrom} ({_first_line(exc)}); the file may be damaged") from None
+            i = coo.row.astype(np.int64) + a
+            j = coo.col.astype(np.int64) + a
+            keep = (j >= i) & (j - i <= max_diag)
+            yield i[keep], j[keep], np.asarray(coo.data, np.float64)[keep]
+
+
+def _is_mcool(path: Path) -> bool:
+    if path.suffix.lower() == ".mcool":
+        return True
     try:
-        return cooler.Cooler(str(uri))
-    except Exception as exc:  # cooler raises KeyError/OSError/ValueError for bad URIs
-        raise ChromoflowError(f"{uri}: cannot open as a cooler ({type(exc).__name__}: {exc})") from None
+        import h5py
+
+        with h5py.File(path, "r") as h5:
+            return "resolutions" in h5
+    except OSError:
+        return False
+
+
+def _first_line(exc) -> str:
+    return str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
 
 
 def _valid_pairs_per_diagonal(valid: np.ndarray, max_diag: int) -> np.ndarray:
-    """n[d] = number of bin pairs (i, i+d) with both bins unmasked."""
-    v = valid.astype(np.int64)
+    """n[d] = number of bin pairs (i, i+d) with both bins valid."""
+    v = valid.astype(np.float64)
     n = np.zeros(max_diag + 1, np.int64)
     for d in range(min(max_diag, len(v) - 1) + 1):
         n[d] = int(np.dot(v[: len(v) - d], v[d:]))
     return n
 
 
-def cool_candidates(
-    genes: pd.DataFrame, uri: str, *, max_distance: int, max_length: int, balance: bool = True, chunk: int = 5_000_000
-) -> pd.DataFrame:
-    """Partners from a Hi-C/Micro-C cooler: observed/expected in the TSS bin's cis row."""
-    clr = open_cooler(uri)
-    res = clr.binsize
-    if res is None:
-        raise ChromoflowError(f"{uri}: variable-size bins are not supported; use a fixed-resolution cooler")
+def matrix_candidates(genes: pd.DataFrame, matrix: ContactMatrix, *, max_distance: int, max_length: int, min_count: float = 0) -> Candidates:
+    """Partners from a contact matrix: observed/expected in each TSS bin's cis row (see the module docstring)."""
+    res = matrix.resolution
     if res > max_length:
         raise ChromoflowError(
-            f"{uri}: resolution {res} bp is coarser than --max-length {max_length}: partner bins would exceed the pCRE length limit; pick a finer resolution (e.g. {str(uri).split('::')[0]}::resolutions/5000)"
+            f"{matrix.uri}: resolution {res} bp is coarser than --max-length {max_length}: partner bins would exceed the pCRE length limit; pick a finer resolution (e.g. ::resolutions/5000)"
         )
-    bins = clr.bins()[:]
-    if balance and "weight" not in bins.columns:
-        raise ChromoflowError(f"{uri}: the cooler is not balanced (no 'weight' column): run 'cooler balance' on it, or pass --no-balance to score raw counts")
-    _check_chroms(genes, clr.chromnames, uri)
+    _check_chroms(genes, list(matrix.chroms), matrix.uri)
+    notes = [f"{'normalisation ' + matrix.normalization if matrix.balance else 'raw counts (--no-balance)'}, resolution {res} bp, pixels with >= {min_count:g} reads, band {max_distance} bp"]
     max_diag = max_distance // res + 1
-    parts = []
-    with clr.open("r") as h5:
-        bin1_offset = h5["indexes/bin1_offset"]
-        pix_b1, pix_b2, pix_n = h5["pixels/bin1_id"], h5["pixels/bin2_id"], h5["pixels/count"]
-        chroms = [c for c in clr.chromnames if c in set(genes["chrom"])]
-        for chrom in progress(chroms, desc="contacts", unit="chrom"):
-            lo, hi = clr.extent(chrom)
-            n_bins = hi - lo
-            weight = bins["weight"].to_numpy()[lo:hi].astype(np.float64) if balance else np.ones(n_bins)
-            valid = np.isfinite(weight)
-            weight = np.where(valid, weight, np.nan)
-            sub = genes[genes["chrom"] == chrom]
-            tss_bin = np.minimum(sub["tss"].to_numpy() // res, n_bins - 1)
-            is_tss = np.zeros(n_bins, bool)
-            is_tss[tss_bin] = True
-            diag_sum = np.zeros(max_diag + 1)
-            rows_i, rows_j, rows_v, rows_d = [], [], [], []
-            p_lo, p_hi = int(bin1_offset[lo]), int(bin1_offset[hi])
-            for a in range(p_lo, p_hi, chunk):
-                b = min(a + chunk, p_hi)
-                b1 = pix_b1[a:b].astype(np.int64) - lo
-                b2 = pix_b2[a:b].astype(np.int64) - lo
-                cnt = pix_n[a:b].astype(np.float64)
-                d = b2 - b1
-                keep = (b2 < n_bins) & (d <= max_diag)
-                b1, b2, cnt, d = b1[keep], b2[keep], cnt[keep], d[keep]
-                val = cnt * weight[b1] * weight[b2]
-                ok = np.isfinite(val)
-                diag_sum += np.bincount(d[ok], weights=val[ok], minlength=max_diag + 1)
-                hit = ok & (d > 0) & (is_tss[b1] | is_tss[b2])
-                rows_i.append(b1[hit]), rows_j.append(b2[hit]), rows_v.append(val[hit]), rows_d.append(d[hit])
-            n_pairs = _valid_pairs_per_diagonal(valid, max_diag)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                expected = np.where(n_pairs > 0, diag_sum / np.maximum(n_pairs, 1), np.nan)
-            i, j, v, d = (np.concatenate(x) if x else np.zeros(0) for x in (rows_i, rows_j, rows_v, rows_d))
-            oe = v / expected[d.astype(np.int64)]
-            # Each stored (upper-triangle) pixel serves both directions.
-            tss_side = np.concatenate([i, j]).astype(np.int64)
-            partner = np.concatenate([j, i]).astype(np.int64)
-            score = np.concatenate([oe, oe])
-            keep = is_tss[tss_side] & np.isfinite(score)
-            tss_side, partner, score = tss_side[keep], partner[keep], score[keep]
-            order = np.argsort(tss_bin, kind="stable")
-            sorted_bins, sorted_genes = tss_bin[order], sub.index.to_numpy()[order]
-            glo = np.searchsorted(sorted_bins, tss_side, "left")
-            ghi = np.searchsorted(sorted_bins, tss_side, "right")
-            n = ghi - glo
-            rep = np.repeat(np.arange(len(tss_side)), n)
-            gidx = sorted_genes[expand_ranges(glo, n)]
-            pb = partner[rep] + lo
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "gene_index": gidx,
-                        "chrom": chrom,
-                        "start": bins["start"].to_numpy()[pb],
-                        "end": bins["end"].to_numpy()[pb],
-                        "score": score[rep],
-                    }
-                )
-            )
-    if not parts:
-        return pd.DataFrame(columns=CANDIDATE_COLUMNS)
-    out = pd.concat(parts, ignore_index=True)
+    gene_index, position, order = all_tss(genes)
+    gene_chrom = genes["chrom"].to_numpy()[gene_index]
+    parts, single_reads = [], 0
+    chroms = [c for c in matrix.chroms if c in set(genes["chrom"])]
+    for chrom in progress(chroms, desc="contacts", unit="chrom"):
+        n_bins = matrix.n_bins(chrom)
+        w = matrix.weights(chrom)
+        valid = np.isfinite(w) & (w > 0)
+        sel = np.flatnonzero(gene_chrom == chrom)
+        tss_bin = np.minimum(position[sel] // res, n_bins - 1)
+        is_tss = np.zeros(n_bins, bool)
+        is_tss[tss_bin] = True
+        diag_sum = np.zeros(max_diag + 1)
+        hits = []
+        for b1, b2, cnt in matrix.band(chrom, max_diag):
+            d = b2 - b1
+            ok = valid[b1] & valid[b2]
+            val = np.where(ok, cnt / np.where(ok, w[b1] * w[b2], 1.0), np.nan)
+            ok &= np.isfinite(val)
+            diag_sum += np.bincount(d[ok], weights=val[ok], minlength=max_diag + 1)
+            hit = ok & (d > 0) & (is_tss[b1] | is_tss[b2])
+            single_reads += int((hit & (cnt < 2)).sum())
+            hit &= cnt >= min_count
+            hits.append((b1[hit], b2[hit], val[hit], d[hit]))
+        n_pairs = _valid_pairs_per_diagonal(valid, max_diag)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            expected = np.where(n_pairs > 0, diag_sum / np.maximum(n_pairs, 1), np.nan)
+        i, j, v, d = (np.concatenate(x) for x in zip(*hits))
+        oe = v / expected[d.astype(np.int64)]
+        # Each stored (upper-triangle) pixel serves both of its bins as the TSS side.
+        tss_side = np.concatenate([i, j]).astype(np.int64)
+        partner = np.concatenate([j, i]).astype(np.int64)
+        score = np.concatenate([oe, oe])
+        keep = is_tss[tss_side] & np.isfinite(score)
+        tss_side, partner, score = tss_side[keep], partner[keep], score[keep]
+        srt = np.argsort(tss_bin, kind="stable")
+        sorted_bins = tss_bin[srt]
+        lo = np.searchsorted(sorted_bins, tss_side, "left")
+        n = np.searchsorted(sorted_bins, tss_side, "right") - lo
+        rep = np.repeat(np.arange(len(tss_side)), n)
+        which = sel[srt][expand_ranges(lo, n)]
+        pb = partner[rep]
+        start = pb * res
+        parts.append(_frame(gene_index[which], order[which], np.full(len(pb), chrom, dtype=object), start, np.minimum(start + res, matrix.chroms[chrom]), score[rep]))
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=CANDIDATE_COLUMNS)
     if out.empty:
-        warn(f"{uri}: no contacts in any gene's TSS bin")
-    return out
+        warn(f"{matrix.uri}: no contacts in any gene's TSS bin")
+    if single_reads:
+        info(f"{matrix.uri}: {single_reads} TSS-row pixels hold a single read")
+    return Candidates(out, notes=notes)

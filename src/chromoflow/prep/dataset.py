@@ -23,7 +23,7 @@ from .._io import atomic_output
 from ..data.dataset import FORMAT, FORMAT_VERSION
 from ..errors import ChromoflowError
 from ..genome import missing_chroms, sort_chroms
-from ..log import info, warn
+from ..log import info, note, warn
 from ..progress import progress
 from .binning import BinPlan, n_bins
 from .expression import labels_and_targets, read_expression
@@ -165,6 +165,7 @@ def build_dataset(
     # Validate every input before any heavy work.
     tracks = [open_track(path, min_mapq=min_mapq) for path in track_files]
     gene_chroms = set(genes["chrom"])
+    genome = set().union(*(t.chroms for t in tracks))
     for mark, path, track in zip(marks, track_files, tracks):
         missing = missing_chroms(gene_chroms, track.chroms, (sources or {}).get("genes") or "the genes table", path)
         if missing == gene_chroms:
@@ -183,8 +184,9 @@ def build_dataset(
             raise ChromoflowError(f"{expression}: no gene of the genes table has an expression value for {sample!r}; do the gene IDs match (e.g. {genes['gene_id'].iat[0]!r} vs {series.index[0]!r})?")
         if not found.all():
             warn(f"{expression}: {int((~found).sum())} of {len(genes)} genes have no expression value for {sample!r}; they get label -1 and are not trained on")
-    label, target, threshold = labels_and_targets(expr)
-    fold, scheme = assign_folds(genes, folds, seed)
+    label, target, threshold = labels_and_targets(expr, source=f"{expression} ({sample})")
+    fold, scheme, why = assign_folds(genes, folds, seed, genome=genome)
+    note(f"folds: {scheme} ({why})")
 
     G, M, P = len(genes), len(marks), len(pcre_table)
     counts = np.bincount(pcre_table["gene_index"].to_numpy(), minlength=G) if P else np.zeros(G, np.int64)
@@ -220,6 +222,7 @@ def build_dataset(
                     "max_pcres": layout.max_pcres,
                     "folds": scheme,
                     "n_folds": int(fold.max()) if len(fold) else 0,
+                    "fold_reason": why,
                     "fold_seed": seed,
                     "label_threshold": threshold,
                     "sources": json.dumps(sources or {}, sort_keys=True),
@@ -228,14 +231,15 @@ def build_dataset(
             g = h5.create_group("genes")
             g["gene_id"] = np.array(genes["gene_id"].to_numpy(), dtype=object).astype(str_dt)
             g["chrom"] = np.array(genes["chrom"].to_numpy(), dtype=object).astype(str_dt)
+            g["gene_name"] = np.array(genes["gene_name"].to_numpy() if "gene_name" in genes else [""] * G, dtype=object).astype(str_dt)
             g["tss"] = tss_all
             g["strand"] = strand_all
-            g["fold"] = fold.astype(np.int8)
+            g["fold"] = fold.astype(np.int32)
             g["expression"] = expr
             g["label"] = label
             g["target"] = target
             g["pcre_offset"] = offset
-            g["pcre_count"] = counts.astype(np.int8)
+            g["pcre_count"] = counts.astype(np.int32)
             p = h5.create_group("pcres")
             p["gene_index"] = pcre_table["gene_index"].to_numpy(np.int32)
             p["chrom"] = np.array(pcre_table["chrom"].to_numpy(), dtype=object).astype(str_dt)

@@ -1,12 +1,21 @@
-"""One transcription start site (TSS) per gene, from a GTF or a BED6 file.
+"""Genes and their transcription start sites (TSSs), from a GTF or a BED6 file.
 
 Output table (``genes.tsv``)::
 
-    gene_id  chrom  tss  strand
-    ENSG…    chr1   11868  +
+    gene_id  chrom  tss    strand  gene_name  tss_all
+    ENSG…    chr1   11868  +       DDX11L1    11868,12009
 
-``tss`` is 0-based: the first transcribed base on ``+``, the last base of the
-gene's reference span on ``-``.
+- ``tss`` (0-based) centres the gene's promoter window: the 5' end of the
+  ``gene`` record (first base on ``+``, last base on ``-``);
+- ``tss_all`` lists every distinct TSS of the gene's transcripts (0-based,
+  comma-separated), longest transcript first, as the published Chromoformer
+  preprocessing orders them (``prepare_ensg2tss.py``). pCREs are pooled over
+  all of them (:mod:`chromoflow.prep.pcres`). A BED6 gene has one TSS.
+- ``gene_name`` is the annotation's ``gene_name`` (or StringTie's
+  ``ref_gene_name``), empty when it has none.
+
+``tss_all`` and ``gene_name`` are optional when reading: a table with only
+the first four columns means one TSS per gene and no names.
 """
 
 from __future__ import annotations
@@ -18,23 +27,28 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._io import open_text, write_tsv
+from .._io import open_text, read_table, write_tsv
 from ..errors import ChromoflowError, at_line
 from ..genome import chrom_sort_key
+from ..log import warn
 
 GENE_COLUMNS = ["gene_id", "chrom", "tss", "strand"]
+OPTIONAL_COLUMNS = ["gene_name", "tss_all"]
 
-_VERSION = re.compile(r"\.\d+(_PAR_Y)?$")
+# Ensembl/GENCODE stable IDs carry a version (ENSG00000141510.18, ENSMUSG00000025902.13);
+# other IDs may legitimately end in '.N' (StringTie's STRG.1, RefSeq's NM_000546.6 is a transcript).
+_VERSION = re.compile(r"^(ENS[A-Z]*\d{6,})\.\d+(_PAR_Y)?$")
 _ATTR = re.compile(r'(\S+)\s+"([^"]*)"')
 
 
 def strip_version(gene_id: str) -> str:
-    """``ENSG00000141510.18`` → ``ENSG00000141510``."""
-    return _VERSION.sub("", gene_id)
+    """``ENSG00000141510.18`` → ``ENSG00000141510``; IDs that are not Ensembl's are kept as they are."""
+    return _VERSION.sub(r"\1", gene_id)
 
 
 def _finish(rows: list[tuple], source) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=GENE_COLUMNS + ["line"])
+    """rows: (gene_id, chrom, tss, strand, gene_name, tss_all, line)."""
+    frame = pd.DataFrame(rows, columns=GENE_COLUMNS + OPTIONAL_COLUMNS + ["line"])
     if frame.empty:
         raise ChromoflowError(f"{source}: no genes found (check the file and any --gene-type filter)")
     dup = frame.duplicated("gene_id", keep=False)
@@ -53,7 +67,7 @@ def _finish(rows: list[tuple], source) -> pd.DataFrame:
 
 
 def genes_from_bed(path: str | os.PathLike) -> pd.DataFrame:
-    """TSSs from a BED6 file: ``chrom, start, end, gene_id, score, strand``."""
+    """TSSs from a BED6 file: ``chrom, start, end, gene_id, score, strand`` (one TSS per gene)."""
     rows = []
     with open_text(path) as fh:
         for no, line in enumerate(fh, 1):
@@ -71,82 +85,136 @@ def genes_from_bed(path: str | os.PathLike) -> pd.DataFrame:
                 raise at_line(path, no, f"invalid interval {start}-{end} (need 0 <= start < end)")
             if strand not in ("+", "-"):
                 raise at_line(path, no, f"strand must be '+' or '-', got {strand!r}")
+            if not name:
+                raise at_line(path, no, "empty gene_id (column 4)")
             tss = start if strand == "+" else end - 1
-            rows.append((name, chrom, tss, strand, no))
+            rows.append((name, chrom, tss, strand, "", str(tss), no))
     return _finish(rows, path)
 
 
-def genes_from_gtf(path: str | os.PathLike, gene_types: tuple[str, ...] | list[str] | None = None) -> pd.DataFrame:
-    """TSSs from a GTF (Ensembl/GENCODE, plain or gzipped).
+def _tss(start: int, end: int, strand: str) -> int:
+    return start if strand == "+" else end - 1
 
-    The ``gene`` record's 5' end is used; GTFs without ``gene`` records (e.g.
-    UCSC's) fall back to the span of the gene's transcripts/exons. Version
-    suffixes are dropped from gene IDs; GENCODE's ``_PAR_Y`` copies of
-    pseudo-autosomal genes are skipped (their chrX copy is kept).
+
+def genes_from_gtf(path: str | os.PathLike, gene_types: tuple[str, ...] | list[str] | None = None) -> pd.DataFrame:
+    """Genes and all their TSSs from a GTF (Ensembl/GENCODE/UCSC/StringTie, plain or gzipped).
+
+    The ``gene`` record's 5' end is the gene's ``tss``; ``tss_all`` holds the
+    TSS of every transcript (``transcript`` records, or the span of each
+    transcript's exons when there are none). GTFs without ``gene`` records
+    (UCSC, StringTie) group a gene's transcripts by chromosome and strand; an
+    ID found on several chromosomes/strands keeps the locus with the most
+    transcripts, with a warning. Version suffixes are dropped from gene IDs;
+    GENCODE's ``_PAR_Y`` copies of pseudo-autosomal genes are skipped.
     """
     wanted = set(gene_types or ())
-    genes: dict[str, list] = {}  # id -> [chrom, start, end, strand, biotype, line, from_gene_record]
+    gene_rec: dict[str, tuple] = {}  # id -> (chrom, start, end, strand, line)
+    info: dict[str, list] = {}  # id -> [biotype, name, first line]
+    tx: dict[str, dict[str, list]] = {}  # id -> transcript key -> [chrom, start, end, strand, from_record]
     saw_biotype = False
+    unstranded = 0
     with open_text(path) as fh:
-        for no, line in enumerate(fh, 1):
-            if line.startswith("#") or not line.strip():
-                continue
-            f = line.rstrip("\n\r").split("\t")
-            if len(f) != 9:
-                raise at_line(path, no, f"expected 9 tab-separated GTF columns, got {len(f)}")
-            feature = f[2]
-            if feature not in ("gene", "transcript", "exon"):
-                continue
-            attrs = dict(_ATTR.findall(f[8]))
-            raw_id = attrs.get("gene_id")
-            if raw_id is None:
-                raise at_line(path, no, "no gene_id attribute")
-            if raw_id.endswith("_PAR_Y"):
-                continue
-            try:
-                start, end = int(f[3]) - 1, int(f[4])  # to 0-based half-open
-            except ValueError:
-                raise at_line(path, no, f"start/end must be integers, got {f[3]!r}, {f[4]!r}") from None
-            strand = f[6]
-            if strand not in ("+", "-"):
-                raise at_line(path, no, f"strand must be '+' or '-', got {strand!r}")
-            biotype = attrs.get("gene_type", attrs.get("gene_biotype"))
-            saw_biotype |= biotype is not None
-            gid = strip_version(raw_id)
-            rec = genes.get(gid)
-            if feature == "gene":
-                if rec is not None and rec[6]:
-                    raise at_line(path, no, f"gene_id {gid!r} has a second 'gene' record (first at line {rec[5]}): gene IDs must be unique")
-                genes[gid] = [f[0], start, end, strand, biotype, no, True]
-            elif rec is None:
-                genes[gid] = [f[0], start, end, strand, biotype, no, False]
-            elif not rec[6]:
-                rec[1], rec[2] = min(rec[1], start), max(rec[2], end)
+        try:
+            for no, line in enumerate(fh, 1):
+                if line.startswith("#") or not line.strip():
+                    continue
+                f = line.rstrip("\n\r").split("\t")
+                if len(f) != 9:
+                    raise at_line(path, no, f"expected 9 tab-separated GTF columns, got {len(f)}")
+                feature = f[2]
+                if feature not in ("gene", "transcript", "exon"):
+                    continue
+                attrs = dict(_ATTR.findall(f[8]))
+                raw_id = attrs.get("gene_id")
+                if not raw_id:
+                    raise at_line(path, no, "no gene_id attribute")
+                if raw_id.endswith("_PAR_Y"):
+                    continue
+                try:
+                    start, end = int(f[3]) - 1, int(f[4])  # to 0-based half-open
+                except ValueError:
+                    raise at_line(path, no, f"start/end must be integers, got {f[3]!r}, {f[4]!r}") from None
+                if start < 0 or end <= start:
+                    raise at_line(path, no, f"invalid interval {f[3]}-{f[4]} (need 1 <= start <= end)")
+                strand, chrom = f[6], f[0]
+                if strand == ".":  # unstranded (e.g. StringTie single-exon transcripts): no TSS
+                    unstranded += 1
+                    continue
+                if strand not in ("+", "-"):
+                    raise at_line(path, no, f"strand must be '+', '-' or '.', got {strand!r}")
+                gid = strip_version(raw_id)
+                biotype = attrs.get("gene_type", attrs.get("gene_biotype"))
+                saw_biotype |= biotype is not None
+                meta = info.setdefault(gid, [biotype, attrs.get("gene_name", attrs.get("ref_gene_name", "")), no])
+                if meta[0] is None and biotype is not None:
+                    meta[0] = biotype
+                if feature == "gene":
+                    if gid in gene_rec:
+                        raise at_line(path, no, f"gene_id {gid!r} has a second 'gene' record (first at line {gene_rec[gid][4]}): gene IDs must be unique")
+                    gene_rec[gid] = (chrom, start, end, strand, no)
+                    if attrs.get("gene_name"):
+                        meta[1] = attrs["gene_name"]
+                    continue
+                tid = attrs.get("transcript_id") or f"{gid}:{chrom}:{strand}"
+                rec = tx.setdefault(gid, {}).get(tid)
+                if feature == "transcript":
+                    tx[gid][tid] = [chrom, start, end, strand, True]
+                elif rec is None:
+                    tx[gid][tid] = [chrom, start, end, strand, False]
+                elif not rec[4] and rec[0] == chrom:
+                    rec[1], rec[2] = min(rec[1], start), max(rec[2], end)
+        except UnicodeDecodeError as exc:
+            raise ChromoflowError(f"{path}: not a text GTF file ({exc.reason} at byte {exc.start}); is it compressed with something other than gzip?") from None
     if wanted and not saw_biotype:
         raise ChromoflowError(f"{path}: --gene-type given but the GTF has no gene_type/gene_biotype attribute")
-    rows = [
-        (gid, chrom, start if strand == "+" else end - 1, strand, no)
-        for gid, (chrom, start, end, strand, biotype, no, _) in genes.items()
-        if not wanted or biotype in wanted
-    ]
+    if unstranded:
+        warn(f"{path}: {unstranded} records without a strand ('.') skipped: their TSS is undefined")
+    rows, split_ids = [], []
+    for gid, (biotype, name, first_line) in info.items():
+        if wanted and biotype not in wanted:
+            continue
+        transcripts = list(tx.get(gid, {}).values())
+        if gid not in gene_rec and not transcripts:
+            continue  # only unstranded records
+        if gid in gene_rec:
+            chrom, start, end, strand, first_line = gene_rec[gid]
+            transcripts = [t for t in transcripts if t[0] == chrom and t[3] == strand]
+        else:
+            loci: dict[tuple, list] = {}
+            for t in transcripts:
+                loci.setdefault((t[0], t[3]), []).append(t)
+            if len(loci) > 1:
+                split_ids.append((gid, sorted(loci)))
+            # The locus with the most transcripts; the first one in the file on a tie.
+            (chrom, strand), transcripts = max(loci.items(), key=lambda kv: len(kv[1]))
+            start, end = min(t[1] for t in transcripts), max(t[2] for t in transcripts)
+        tss = _tss(start, end, strand)
+        ordered = sorted(transcripts, key=lambda t: -(t[2] - t[1]))  # longest first; stable for ties
+        all_tss = list(dict.fromkeys(_tss(t[1], t[2], t[3]) for t in ordered)) or [tss]
+        rows.append((gid, chrom, tss, strand, name, ",".join(map(str, all_tss)), first_line))
+    if split_ids:
+        gid, loci = split_ids[0]
+        warn(
+            f"{path}: {len(split_ids)} gene_id(s) without a 'gene' record occur on several chromosomes/strands "
+            f"(e.g. {gid!r} on {', '.join(f'{c} {s}' for c, s in loci)}); each keeps its locus with the most transcripts"
+        )
     return _finish(rows, path)
 
 
 def read_genes(path: str | os.PathLike) -> pd.DataFrame:
     """Read and validate a ``genes.tsv`` written by :func:`genes_from_gtf`/``_bed``."""
     path = Path(path)
-    with open_text(path) as fh:
-        header = fh.readline().rstrip("\n\r").split("\t")
-    missing = [c for c in GENE_COLUMNS if c not in header]
-    if missing:
-        raise ChromoflowError(f"{path}: missing column(s) {', '.join(missing)}; expected a TSV with header {' '.join(GENE_COLUMNS)} (make one with 'chromoflow genes')")
-    frame = pd.read_csv(path, sep="\t", dtype={"gene_id": str, "chrom": str, "strand": str}, keep_default_na=False)
+    frame = read_table(path, GENE_COLUMNS, "genes table", hint="make one with 'chromoflow genes'", dtype={"gene_id": str, "chrom": str, "strand": str, "gene_name": str, "tss_all": str})
     tss = pd.to_numeric(frame["tss"], errors="coerce")
-    bad = tss.isna() | (tss < 0)
+    bad = tss.isna() | (tss < 0) | (tss != tss.round())
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise at_line(path, i + 2, f"tss must be a non-negative integer, got {frame['tss'].iat[i]!r}")
     frame["tss"] = tss.astype(np.int64)
+    for col in ("gene_id", "chrom"):
+        bad = frame[col].str.strip() == ""
+        if bad.any():
+            raise at_line(path, int(np.flatnonzero(bad.to_numpy())[0]) + 2, f"empty {col}")
     bad = ~frame["strand"].isin(["+", "-"])
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
@@ -155,10 +223,40 @@ def read_genes(path: str | os.PathLike) -> pd.DataFrame:
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])
         raise at_line(path, i + 2, f"duplicate gene_id {frame['gene_id'].iat[i]!r}: gene IDs must be unique")
-    if frame.empty:
-        raise ChromoflowError(f"{path}: no genes")
-    return frame[GENE_COLUMNS].reset_index(drop=True)
+    if "gene_name" not in frame.columns:
+        frame["gene_name"] = ""
+    if "tss_all" not in frame.columns:
+        frame["tss_all"] = ""
+    empty = frame["tss_all"].str.strip().isin(["", "nan", "NA"])
+    frame.loc[empty, "tss_all"] = frame.loc[empty, "tss"].astype(str)
+    frame["tss_all"] = frame["tss_all"].str.replace(r"\.0(?=,|$)", "", regex=True)  # integers a spreadsheet wrote as floats
+    ok = frame["tss_all"].str.fullmatch(r"\d+(,\d+)*")
+    if not ok.all():
+        i = int(np.flatnonzero(~ok.to_numpy())[0])
+        raise at_line(path, i + 2, f"tss_all must be comma-separated non-negative integers, got {frame['tss_all'].iat[i]!r}")
+    return frame[GENE_COLUMNS + OPTIONAL_COLUMNS].reset_index(drop=True)
+
+
+def all_tss(genes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every TSS of every gene: ``(gene_index, position, order)``.
+
+    ``order`` is the TSS's place in the gene's ``tss_all`` list (0 = the
+    longest transcript's). Genes without ``tss_all`` have their ``tss`` only.
+    """
+    if "tss_all" not in genes.columns:
+        n = len(genes)
+        return np.arange(n, dtype=np.int64), genes["tss"].to_numpy(np.int64), np.zeros(n, np.int64)
+    lists = genes["tss_all"].astype(str).str.split(",")
+    counts = lists.str.len().to_numpy(np.int64)
+    position = np.fromiter((int(x) for xs in lists for x in xs), dtype=np.int64, count=int(counts.sum()))
+    gene_index = np.repeat(np.arange(len(genes), dtype=np.int64), counts)
+    order = np.arange(len(position), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    return gene_index, position, order
 
 
 def write_genes(frame: pd.DataFrame, path: str | os.PathLike) -> None:
-    write_tsv(frame[GENE_COLUMNS], path)
+    out = frame.copy()
+    for col in OPTIONAL_COLUMNS:
+        if col not in out.columns:
+            out[col] = out["tss"].astype(str) if col == "tss_all" else ""
+    write_tsv(out[GENE_COLUMNS + OPTIONAL_COLUMNS], path)

@@ -331,7 +331,7 @@ def write_gtf(genome: Genome, path: Path) -> None:
     with atomic_output(path) as tmp, open(tmp, "w") as fh:
         fh.write("##description: chromoflow simulate\n")
         for i in range(len(g)):
-            attrs = f'gene_id "{g.gene_id.iat[i]}.1"; gene_type "{g.gene_type.iat[i]}"; gene_name "SIM{i + 1}";'
+            attrs = f'gene_id "{g.gene_id.iat[i]}"; gene_type "{g.gene_type.iat[i]}"; gene_name "SIM{i + 1}";'
             fh.write(f"{g.chrom.iat[i]}\tchromoflow\tgene\t{max(start[i], 0) + 1}\t{end[i]}\t.\t{g.strand.iat[i]}\t.\t{attrs}\n")
 
 

@@ -19,6 +19,21 @@ from ..errors import ChromoflowError
 BAM_SKIP_FLAGS = 0x4 | 0x100 | 0x200 | 0x400 | 0x800
 
 
+def check_depth(v: np.ndarray, path, chrom: str, start: int) -> np.ndarray:
+    """Per-base values as read depth: no entry (NaN) is 0; infinite or negative values are refused."""
+    nan = np.isnan(v)
+    if nan.any():
+        v[nan] = 0.0  # no entry counts as depth 0
+    bad = ~np.isfinite(v) | (v < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ChromoflowError(
+            f"{path}: value {v[i]} at {chrom}:{start + i + 1}: tracks must hold read depth (finite, >= 0); "
+            "use a coverage/pileup bigWig, not a log-ratio or fold-change track"
+        )
+    return v
+
+
 class BigWigTrack:
     """A bigWig signal track (sparse tracks welcome: missing bases read as 0)."""
 
@@ -41,8 +56,11 @@ class BigWigTrack:
         a, b = max(start, 0), min(end, size)
         if b <= a:
             return np.zeros(end - start, np.float32)
-        v = self._bw.values(chrom, int(a), int(b), numpy=True)
-        v[~np.isfinite(v)] = 0.0  # no entry (NaN) counts as depth 0
+        try:
+            v = self._bw.values(chrom, int(a), int(b), numpy=True)
+        except RuntimeError as exc:
+            raise ChromoflowError(f"{self.path}: cannot read {chrom}:{a}-{b} ({exc}); the bigWig may be truncated or damaged") from None
+        v = check_depth(v, self.path, chrom, a)
         if a == start and b == end:
             return v
         out = np.zeros(end - start, np.float32)
@@ -76,6 +94,11 @@ class BamTrack:
             raise ChromoflowError(f"{self.path}: not a readable BAM file ({exc})") from None
         if not self._bam.has_index():
             raise ChromoflowError(f"{self.path}: BAM has no index: run 'samtools index {self.path.name}' next to it")
+        for index in (Path(f"{self.path}.bai"), self.path.with_suffix(".bai"), Path(f"{self.path}.csi")):
+            if index.is_file() and index.stat().st_mtime + 1 < self.path.stat().st_mtime:
+                raise ChromoflowError(f"{index}: the index is older than {self.path.name} (stale); re-run 'samtools index {self.path.name}'")
+        if not self._bam.references:
+            raise ChromoflowError(f"{self.path}: the BAM header lists no reference sequences")
         self.chroms = dict(zip(self._bam.references, self._bam.lengths))
         self.min_mapq = min_mapq
 
@@ -83,11 +106,14 @@ class BamTrack:
         """Aligned (start, end) of the reads that pass the filters and overlap [start, end)."""
         if chrom not in self.chroms:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        spans = [
-            (r.reference_start, r.reference_end)
-            for r in self._bam.fetch(chrom, max(start, 0), min(end, self.chroms[chrom]))
-            if not (r.flag & BAM_SKIP_FLAGS) and r.mapping_quality >= self.min_mapq and r.reference_end is not None
-        ]
+        try:
+            spans = [
+                (r.reference_start, r.reference_end)
+                for r in self._bam.fetch(chrom, max(start, 0), min(end, self.chroms[chrom]))
+                if not (r.flag & BAM_SKIP_FLAGS) and r.mapping_quality >= self.min_mapq and r.reference_end is not None
+            ]
+        except (OSError, ValueError) as exc:
+            raise ChromoflowError(f"{self.path}: cannot read {chrom}:{start}-{end} ({exc}); the BAM or its index may be truncated, damaged or stale (re-run 'samtools index')") from None
         if not spans:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         arr = np.asarray(spans, dtype=np.int64)

@@ -1,0 +1,99 @@
+"""What every chromoflow command shares, whether run as ``chromoflow NAME`` or as ``bin/chromoflow-NAME``.
+
+Every failure ends as one line on stderr and a non-zero exit status, never a
+traceback: :class:`~chromoflow.errors.ChromoflowError` (bad input) exits 1,
+SIGINT/SIGTERM/SIGHUP exit 128 + the signal number after outputs in progress
+are removed, and an unexpected error is reported in one line too (set
+``CHROMOFLOW_DEBUG=1`` for its traceback).
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import signal
+import sys
+
+import click
+
+from ..errors import ChromoflowError
+from ..log import NOTE
+
+
+class Interrupted(BaseException):
+    """Raised by the SIGTERM/SIGHUP handlers so that cleanup (atomic outputs, folders) runs as for Ctrl-C."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_interrupted(signum, frame):
+    raise Interrupted(signum)
+
+
+def setup_logging(level: int = NOTE) -> None:
+    logger = logging.getLogger("chromoflow")
+    logger.handlers.clear()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("chromoflow: %(levelname)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+def unexpected(exc: BaseException) -> str:
+    """One line for an error no check anticipated."""
+    from .._io import write_problem
+
+    if isinstance(exc, MemoryError):
+        return "out of memory; use a machine with more memory, fewer --jobs, or a smaller --batch-size"
+    if isinstance(exc, OSError):
+        problem = write_problem(getattr(exc, "filename", None) or "output", exc)
+        if problem is not None:
+            return str(problem)
+        if exc.errno == errno.ENOENT and exc.filename:
+            return f"{exc.filename}: no such file"
+        if exc.filename:
+            return f"{exc.filename}: {exc.strerror or exc}"
+    text = " ".join(str(exc).split())[:300]
+    return f"unexpected {type(exc).__name__}: {text} (please report this with the command line; CHROMOFLOW_DEBUG=1 shows where it happened)"
+
+
+class SafeCommand(click.Command):
+    """A click command whose failures are one line, and which cleans up on SIGTERM/SIGHUP like on Ctrl-C."""
+
+    def invoke(self, ctx):
+        if not logging.getLogger("chromoflow").handlers:
+            setup_logging()
+        handlers = {}
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            try:
+                handlers[sig] = signal.signal(sig, _raise_interrupted)
+            except (ValueError, OSError):  # not the main thread
+                pass
+        try:
+            return super().invoke(ctx)
+        except ChromoflowError as exc:
+            raise click.ClickException(str(exc)) from None
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except KeyboardInterrupt:
+            click.echo("Error: interrupted; outputs in progress were removed", err=True)
+            ctx.exit(130)
+        except Interrupted as exc:
+            click.echo(f"Error: stopped by {signal.Signals(exc.signum).name}; outputs in progress were removed", err=True)
+            ctx.exit(128 + exc.signum)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+            if os.environ.get("CHROMOFLOW_DEBUG"):
+                raise
+            raise click.ClickException(unexpected(exc)) from None
+        finally:
+            for sig, old in handlers.items():
+                signal.signal(sig, old)
+
+
+def command(name: str):
+    """``@command("genes")``: a chromoflow subcommand (see :class:`SafeCommand`)."""
+    return click.command(name, cls=SafeCommand, context_settings={"help_option_names": ["-h", "--help"]})
