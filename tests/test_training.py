@@ -1,4 +1,5 @@
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -7,7 +8,6 @@ import torch
 
 from chromoflow.data.dataset import GeneDataset
 from chromoflow.errors import ChromoflowError
-from chromoflow.training import train as train_mod
 from chromoflow.training.checkpoint import OFFICIAL_MARKS
 from chromoflow.training.config import resolve_config
 from chromoflow.training.metrics import average_precision, fold_change_metrics, roc_auc, spearman
@@ -64,12 +64,15 @@ def test_outputs_and_reload(trained, sim_datasets, tmp_path):
     assert ck["format"] == "chromoflow-model" and ck["task"] == "classification" and ck["dataset"]["marks"][0] == "H3K4me1"
     history = pd.read_csv(out / "history.tsv", sep="\t")
     metrics = json.loads((out / "metrics.json").read_text())
-    assert len(history) == metrics["epochs_run"] and {"train_loss", "val_loss", "heldout_roc_auc"} <= set(history.columns)
+    assert len(history) == metrics["epochs_run"] and {"train_loss", "val_loss", "val_roc_auc", "train_roc_auc"} <= set(history.columns)
+    heldout = pd.read_csv(out / "heldout.tsv", sep="\t")
+    assert (heldout.heldout == 1).all() and {"gene_name", "chrom", "tss"} <= set(heldout.columns)
     # predict on the held-out fold reproduces the reported metric
     res = run("predict", "--dataset", sim_datasets["cellA"], "--checkpoint", out / "model.pt", "--fold", FOLD, "-o", tmp_path / "p.tsv")
     assert res.exit_code == 0, res.output
     pred = pd.read_csv(tmp_path / "p.tsv", sep="\t")
-    assert list(pred.columns) == ["gene_id", "prediction", "fold", "label"] and (pred.fold == FOLD).all()
+    assert list(pred.columns) == ["gene_id", "gene_name", "chrom", "tss", "strand", "fold", "heldout", "prediction", "label"] and (pred.fold == FOLD).all()
+    assert (pred.heldout == 1).all()  # fold 3 genes: none of them was trained on
     assert ((pred.prediction >= 0) & (pred.prediction <= 1)).all()
     assert roc_auc(pred.label, pred.prediction) == pytest.approx(metrics["heldout"]["roc_auc"], abs=1e-6)
 
@@ -81,9 +84,9 @@ def test_regression_predictions_and_attention(trained, sim_datasets, tmp_path):
     pred = pd.read_csv(tmp_path / "p.tsv", sep="\t")
     ds = GeneDataset.load(sim_datasets["cellA"])
     assert len(pred) == len(ds) and "target" in pred.columns
-    att = pd.read_csv(tmp_path / "att.bedpe", sep="\t", header=None)
-    assert len(att) == len(ds.pcres)  # one row per gene and pCRE
-    assert ((att[7] > 0) & (att[7] < 1)).all()
+    att = pd.read_csv(tmp_path / "att.bedpe", sep="\t")
+    assert att.columns[0] == "#chrom1" and len(att) == len(ds.pcres)  # one row per gene and pCRE
+    assert ((att.score > 0) & (att.score < 1)).all()
     assert (tmp_path / "att.bedpe.png").exists()
     assert (out / "scatter.png").exists()
     res = run("predict", "--dataset", sim_datasets["cellA"], "--checkpoint", trained[("attentivechrome", "classification")] / "model.pt", "--attention", tmp_path / "ac.tsv", "--fold", 1, "-o", tmp_path / "p2.tsv")
@@ -102,26 +105,18 @@ def test_same_seed_same_model(sim_datasets, tmp_path):
     assert a["heldout"] == b["heldout"]
 
 
-def test_resume_reaches_the_uninterrupted_result(sim_datasets, tmp_path, monkeypatch):
+def test_resume_reaches_the_uninterrupted_result(sim_datasets, tmp_path):
     args = (sim_datasets["cellA"], "chromoformer", "regression", FOLD)
     kwargs = {"config": "tiny", "epochs": 4, "seed": 3}
     straight = train(*args, tmp_path / "straight", **kwargs)
 
-    real_save = train_mod.save_torch
-    calls = {"n": 0}
+    def crash_after_two_epochs(trainer):
+        if trainer.state.epoch == 2:
+            raise KeyboardInterrupt
 
-    def crash_after_two_epochs(obj, path):
-        real_save(obj, path)
-        if str(path).endswith("checkpoint.pt"):
-            calls["n"] += 1
-            if calls["n"] == 2:
-                raise KeyboardInterrupt
-
-    monkeypatch.setattr(train_mod, "save_torch", crash_after_two_epochs)
     with pytest.raises(KeyboardInterrupt):
-        train(*args, tmp_path / "resumed", **kwargs)
-    monkeypatch.setattr(train_mod, "save_torch", real_save)
-    assert not (tmp_path / "resumed" / "model.pt").exists()
+        train(*args, tmp_path / "resumed", on_epoch=crash_after_two_epochs, **kwargs)
+    assert not (tmp_path / "resumed" / "model.pt").exists() and (tmp_path / "resumed" / "checkpoint.pt").exists()
     resumed = train(*args, tmp_path / "resumed", resume=True, **kwargs)
     a = torch.load(tmp_path / "straight" / "model.pt", weights_only=True)["state_dict"]
     b = torch.load(tmp_path / "resumed" / "model.pt", weights_only=True)["state_dict"]
@@ -212,7 +207,7 @@ def test_training_errors(sim_datasets, demo, demo_dataset, tmp_path):
     assert "fold 7 has no genes" in expect_error(*base, "--fold", 7)
     assert "neither a preset" in expect_error(*base, "--fold", 1, "--config", tmp_path / "missing.yaml")
     (tmp_path / "bad.yaml").write_text("training:\n  lrate: 0.1\n")
-    assert "unknown training option(s) lrate" in expect_error(*base, "--fold", 1, "--config", tmp_path / "bad.yaml")
+    assert "unknown option 'training.lrate'" in expect_error(*base, "--fold", 1, "--config", tmp_path / "bad.yaml")
     assert "needs --reference" in expect_error("train", "--dataset", sim_datasets["cellA"], "--model", "chromoformer", "--task", "fold-change", "--fold", 1, "-o", tmp_path / "y")
     # No --expression when the dataset was built: nothing to learn from.
     assert run("genes", "--bed", demo / "genes.bed", "-o", tmp_path / "genes.tsv").exit_code == 0
@@ -243,3 +238,144 @@ def test_resolve_config_presets():
     ac = resolve_config("attentivechrome")["training"]
     assert (ac["optimizer"], ac["lr"], ac["batch_size"], ac["grad_clip"]) == ("adam", 2e-4, 16, 1.0)
     assert resolve_config("deepchrome", "tiny", epochs=2, batch_size=7)["training"]["epochs"] == 2
+
+
+# ------------------------------------------------------------------ typed configs
+
+
+@pytest.mark.parametrize(
+    "yaml_text, message",
+    [
+        ("training:\n  epoch: 3\n", "unknown option 'training.epoch'"),
+        ("training:\n  epochs: 0\n", "training.epochs 0 out of range"),
+        ("training:\n  epochs: three\n", "training.epochs must be an integer, got 'three'"),
+        ("training:\n  epochs: 2.5\n", "training.epochs must be an integer"),
+        ("training:\n  batch_size: 0\n", "training.batch_size 0 out of range"),
+        ("training:\n  scheduler: cosine\n", "training.scheduler 'cosine': expected one of step, none"),
+        ("training:\n  lr: -1\n", "training.lr -1 out of range"),
+        ("training:\n  drop_last: 1\n", "training.drop_last must be true/false"),
+        ("model:\n  filterz: 3\n", "unknown option 'model.filterz'"),
+        ("model:\n  dropout: 1.5\n", "model.dropout 1.5 out of range"),
+        ("optimiser: sgd\n", "unknown top-level key(s) optimiser"),
+        ("- a\n- b\n", "expected a mapping"),
+        ("training: [1\n", "not valid YAML"),
+        ("preset: fast\n", "unknown preset 'fast'"),
+    ],
+)
+def test_config_errors_name_the_key(tmp_path, yaml_text, message):
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml_text)
+    with pytest.raises(ChromoflowError, match=re.escape(message)):
+        resolve_config("deepchrome", str(path))
+
+
+def test_config_errors_on_the_command_line(sim_datasets, tmp_path):
+    base = ["train", "--dataset", sim_datasets["cellA"], "--model", "deepchrome", "--task", "classification", "--fold", 1]
+    for extra, message in ((["--seed", -1], "-1 is not in the range x>=0"), (["--epochs", 0], "0 is not in the range x>=1"), (["--batch-size", 0], "0 is not in the range x>=1")):
+        res = run(*base, *extra, "-o", tmp_path / "x")
+        assert res.exit_code == 2 and message in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "x").exists()
+    ok = tmp_path / "ok.yaml"
+    ok.write_text("preset: official\ntraining:\n  epochs: 2\n  grad_clip: 0.5\n")
+    cfg = resolve_config("deepchrome", str(ok))
+    assert (cfg["training"]["optimizer"], cfg["training"]["epochs"], cfg["training"]["grad_clip"]) == ("sgd", 2, 0.5)
+
+
+# ------------------------------------------------------------------ honest runs
+
+
+def test_resume_refuses_other_data_at_the_same_path(sim_datasets, tmp_path):
+    import shutil
+
+    ds = tmp_path / "data.h5"
+    shutil.copy(sim_datasets["cellA"], ds)
+    out = tmp_path / "run"
+
+    def stop(trainer):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(ds, "deepchrome", "classification", FOLD, out, config="tiny", epochs=2, on_epoch=stop)
+    shutil.copy(sim_datasets["cellB"], ds)  # same path, other content
+    with pytest.raises(ChromoflowError, match="made from a different dataset"):
+        train(ds, "deepchrome", "classification", FOLD, out, config="tiny", epochs=2, resume=True)
+    with pytest.raises(ChromoflowError, match="made from a different fold"):
+        shutil.copy(sim_datasets["cellA"], ds)
+        train(ds, "deepchrome", "classification", 2, out, config="tiny", epochs=2, resume=True)
+
+
+def test_small_validation_split_keeps_last_epoch_and_json_has_no_nan(demo, tmp_path, caplog):
+    """The 19 real demo genes in 3 random folds: a 1-gene validation split cannot rank epochs."""
+    assert run("genes", "--bed", demo / "genes.bed", "-o", tmp_path / "genes.tsv").exit_code == 0
+    tracks = [a for m in OFFICIAL_MARKS for a in ("--track", f"{m}={demo / f'E003-{m}.bw'}")]
+    ds = tmp_path / "E003.h5"
+    assert run("dataset", "--sample", "E003", "--genes", tmp_path / "genes.tsv", *tracks, "--expression", demo / "expression.tsv", "--folds", "random:3", "-o", ds).exit_code == 0
+    with caplog.at_level("WARNING", logger="chromoflow"):
+        m = train(ds, "chromoformer", "classification", 1, tmp_path / "r", config="tiny", epochs=3, batch_size=2, seed=1)
+    assert "keeping the last epoch" in caplog.text
+    assert m["selected_epoch"] == m["epochs_run"] == 3 and m["selection"] == "last"
+    text = (tmp_path / "r" / "metrics.json").read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    json.loads(text)
+
+
+def test_attentivechrome_has_one_logit_and_bce(trained):
+    ck = torch.load(trained[("attentivechrome", "classification")] / "model.pt", weights_only=True)
+    assert ck["state_dict"]["head.weight"].shape == (1, 16) and ck["model_config"]["n_out"] == 1
+
+
+def test_model_file_lists_trained_genes_and_predict_marks_heldout(trained, sim_datasets, tmp_path):
+    out = trained[("deepchrome", "classification")]
+    ck = torch.load(out / "model.pt", weights_only=True)
+    ds = GeneDataset.load(sim_datasets["cellA"])
+    pool = set(ds.genes.gene_id[(ds.genes.fold != FOLD) & (ds.genes.fold > 0)])
+    assert set(ck["trained_genes"]) == pool
+    res = run("predict", "--dataset", sim_datasets["cellB"], "--checkpoint", out / "model.pt", "--info", tmp_path / "i.json", "-o", tmp_path / "p.tsv")
+    assert res.exit_code == 0, res.output
+    pred = pd.read_csv(tmp_path / "p.tsv", sep="\t")
+    assert len(pred) == len(ds) and (pred.heldout == (~pred.gene_id.isin(pool)).astype(int)).all()
+    info = json.loads((tmp_path / "i.json").read_text())
+    assert (info["model"], info["task"], info["fold"], info["trained_on"], info["source"]) == ("deepchrome", "classification", FOLD, "cellA", "chromoflow")
+    assert info["n_heldout"] == int((pred.heldout == 1).sum())
+
+
+def test_summary_scores_only_heldout_genes(trained, sim_datasets, tmp_path):
+    """A checkpoint applied to every gene: the summary's metric is the held-out fold's, not the training genes'."""
+    from chromoflow.training.summary import summarize
+
+    out = trained[("deepchrome", "classification")]
+    assert run("predict", "--dataset", sim_datasets["cellA"], "--checkpoint", out / "model.pt", "--info", tmp_path / "i.json", "-o", tmp_path / "all.tsv").exit_code == 0
+    pred = pd.read_csv(tmp_path / "all.tsv", sep="\t")
+    unknown = pred.drop(columns="heldout")
+    unknown["heldout"] = ""
+    unknown.to_csv(tmp_path / "unknown.tsv", sep="\t", index=False)
+    (tmp_path / "manifest.tsv").write_text(
+        "sample\ttask\tmodel\tfold\tpredictions\tinfo\n"
+        "cellA\tauto\tauto\tauto\tall.tsv\ti.json\n"
+        "cellA\tauto\tmystery\t\tunknown.tsv\t\n"
+    )
+    table = summarize(tmp_path / "manifest.tsv", tmp_path / "summary")
+    first, second = table.iloc[0], table.iloc[1]
+    held = pred[pred.heldout == 1]
+    assert (first.status, first.model, str(first.fold), first.n) == ("scored", "deepchrome", str(FOLD), len(held))
+    assert first.roc_auc == pytest.approx(roc_auc(held.label, held.prediction))
+    assert first.roc_auc != pytest.approx(roc_auc(pred.label, pred.prediction))  # every gene would say otherwise
+    assert (second.status, second.n) == ("unscored", 0) and np.isnan(second.roc_auc)
+    by_model = pd.read_csv(tmp_path / "summary" / "metrics_by_model.tsv", sep="\t")
+    assert by_model.model.tolist() == ["deepchrome"]
+
+
+def test_official_checkpoint_fold_from_its_name(demo_dataset, tmp_path):
+    official = official_model("classifier", seed=4)
+    save_official(tmp_path / "chromoformer-reproduction-E003-conf1-fold3.pt", official.state_dict())
+    res = run("predict", "--dataset", demo_dataset, "--checkpoint", tmp_path / "chromoformer-reproduction-E003-conf1-fold3.pt", "-o", tmp_path / "p.tsv")
+    assert res.exit_code == 0 and "published fold 3 (from its file name)" in res.output
+    pred = pd.read_csv(tmp_path / "p.tsv", sep="\t")
+    assert (pred.heldout == 0).all()  # chr1, chr8, chr14 are not in fold 3
+    save_official(tmp_path / "weights.pt", official.state_dict())
+    res = run("predict", "--dataset", demo_dataset, "--checkpoint", tmp_path / "weights.pt", "--heldout-fold", 1, "-o", tmp_path / "q.tsv")
+    assert res.exit_code == 0
+    assert (pd.read_csv(tmp_path / "q.tsv", sep="\t").heldout == 1).all()  # chr1, chr8, chr14: fold 1
+    res = run("predict", "--dataset", demo_dataset, "--checkpoint", tmp_path / "weights.pt", "-o", tmp_path / "r.tsv")
+    assert res.exit_code == 0 and "not scored" in res.output
+    assert pd.read_csv(tmp_path / "r.tsv", sep="\t").heldout.isna().all()

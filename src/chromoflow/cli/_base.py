@@ -40,7 +40,7 @@ def setup_logging(level: int = NOTE) -> None:
     handler.setFormatter(logging.Formatter("chromoflow: %(levelname)s: %(message)s"))
     logger.addHandler(handler)
     logger.setLevel(level)
-    logger.propagate = False
+    logger.propagate = True  # harmless for the CLI (the root logger has no handler); lets callers and tests capture it
 
 
 def unexpected(exc: BaseException) -> str:

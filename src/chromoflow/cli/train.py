@@ -14,7 +14,7 @@ from ._base import command
 @click.option("--epochs", type=click.IntRange(1), help="Override the configured number of epochs.")
 @click.option("--batch-size", type=click.IntRange(1), help="Override the configured batch size.")
 @click.option("--device", default="auto", show_default=True, help="auto (CUDA when available), cpu or cuda[:N]. bf16 mixed precision on GPU.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed for initialisation, validation split and shuffling.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(0), help="Seed for initialisation, validation split and shuffling.")
 @click.option("--resume", is_flag=True, help="Continue from OUTDIR/checkpoint.pt (same result as an uninterrupted run).")
 @click.option("-o", "--outdir", required=True, type=click.Path(file_okay=False), help="Output folder: model.pt, metrics.json, history.tsv, figures.")
 def command(dataset, reference, model_name, task, fold, config, epochs, batch_size, device, seed, resume, outdir):

@@ -10,9 +10,8 @@ dataset's 400 promoter bins), one sequence per mark.
   attention beta_j = softmax_j(s_j . w) ; v = sum_j beta_j s_j (32).
 - Linear(32 -> outputs).
 
-Context vectors start as U(-0.1, 0.1), as published. The original has one
-sigmoid output; here classification uses two logits (softmax), which is the
-same family of models, so every model shares one loss.
+Every parameter starts as U(-0.1, 0.1), as published. Classification has one
+output, a logit trained with binary cross-entropy, as published.
 """
 
 from __future__ import annotations
@@ -50,7 +49,7 @@ class SequenceEncoder(nn.Module):
 
 
 class AttentiveChrome(nn.Module):
-    def __init__(self, n_feats: int, n_out: int = 2, n_bins: int = 100, bin_size: int = 100, bin_hidden: int = 32, mark_hidden: int = 16, window: int = 40_000):
+    def __init__(self, n_feats: int, n_out: int = 1, n_bins: int = 100, bin_size: int = 100, bin_hidden: int = 32, mark_hidden: int = 16, window: int = 40_000):
         super().__init__()
         self.config = {"n_feats": n_feats, "n_out": n_out, "n_bins": n_bins, "bin_size": bin_size, "bin_hidden": bin_hidden, "mark_hidden": mark_hidden, "window": window}
         self.n_bins, self.bin_size = n_bins, bin_size

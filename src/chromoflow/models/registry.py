@@ -11,16 +11,18 @@ from .chromoformer import Chromoformer
 from .deepchrome import DeepChrome
 
 
-
-def n_outputs(task: str) -> int:
-    """Two logits for classification (softmax, as the published Chromoformer), one value otherwise."""
-    return 2 if task == "classification" else 1
+def n_outputs(task: str, name: str = "chromoformer") -> int:
+    """Outputs as published: for classification two logits (softmax; Chromoformer, DeepChrome) or one
+    (sigmoid; AttentiveChrome); one value for regression and fold change."""
+    if task != "classification":
+        return 1
+    return 1 if name == "attentivechrome" else 2
 
 
 def build_model(name: str, n_feats: int, task: str, config: dict | None = None) -> nn.Module:
     """A freshly initialised model (seed torch before calling for reproducible weights)."""
     config = dict(config or {})
-    n_out = n_outputs(task)
+    n_out = n_outputs(task, name)
     if name == "chromoformer":
         return Chromoformer(n_feats, n_out, use_pcres=True, **config)
     if name == "chromoformer-nohic":

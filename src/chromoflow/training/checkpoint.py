@@ -13,6 +13,8 @@ chromoflow model file (``model.pt``)::
     dataset: sample, marks, bin_sizes, window, max_pcres (of the training data)
     reference: the same for the reference sample (fold-change), else None
     fold, seed, selected_epoch, metrics
+    trained_genes: gene_ids the model was trained on (training + validation
+        genes); every other gene is held out for it, in any sample
 """
 
 from __future__ import annotations
@@ -44,8 +46,12 @@ def plain(obj):
 
 
 def save_torch(obj, path: str | os.PathLike) -> None:
+    """``torch.save`` atomically; a failed write (e.g. a full disk) is one clear error, never a truncated file."""
     with atomic_output(path) as tmp:
-        torch.save(obj, tmp)
+        try:
+            torch.save(obj, tmp)
+        except RuntimeError as exc:
+            raise ChromoflowError(f"{path}: could not write it ({' '.join(str(exc).split())[:120]}); is the disk full?") from None
 
 
 def _numpy_globals():
@@ -142,7 +148,7 @@ def _load_state(model, state, path) -> None:
         raise ChromoflowError(f"{path}: weights do not fit the model ({' '.join(first[:2])[:200]})") from None
 
 
-def model_file(model, name: str, task: str, config: dict, dataset_info: dict, reference_info, fold: int, seed: int, selected_epoch: int, metrics: dict) -> dict:
+def model_file(model, name: str, task: str, config: dict, dataset_info: dict, reference_info, fold: int, seed: int, selected_epoch: int, metrics: dict, trained_genes: list[str]) -> dict:
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -158,4 +164,5 @@ def model_file(model, name: str, task: str, config: dict, dataset_info: dict, re
         "seed": int(seed),
         "selected_epoch": int(selected_epoch),
         "metrics": plain(metrics),
+        "trained_genes": list(trained_genes),
     }

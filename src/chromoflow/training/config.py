@@ -1,4 +1,4 @@
-"""Training configurations: per-model defaults, named presets, and YAML overrides.
+"""Training configurations: per-model defaults, named presets, YAML overrides, all type-checked.
 
 A configuration has two sections::
 
@@ -6,6 +6,7 @@ A configuration has two sections::
     training:
       optimizer: adamw | adam | sgd
       lr, weight_decay, momentum
+      lr_decay: per-step decay lr / (1 + step * lr_decay) (torch7 optim.sgd's learningRateDecay; 0 = off)
       scheduler: step | none   (StepLR, step 1 epoch, factor gamma)
       gamma
       batch_size, epochs, drop_last
@@ -15,7 +16,9 @@ A configuration has two sections::
       patience: epochs without validation improvement before stopping (null: never)
 
 ``--config`` takes a preset name (``default``, ``official``, ``tiny``) or a
-YAML file; a file may start from a preset with ``preset: official``.
+YAML file; a file may start from a preset with ``preset: official``. Every
+key is checked: an unknown or misspelled key, a value of the wrong type or
+out of range is a one-line error naming the key (``training.epochs``).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ _BASE_TRAINING = {
     "lr": 1e-4,
     "weight_decay": 0.01,
     "momentum": 0.0,
+    "lr_decay": 0.0,
     "scheduler": "step",
     "gamma": 0.87,
     "batch_size": 64,
@@ -63,14 +67,17 @@ DEFAULTS["chromoformer-nohic"] = copy.deepcopy(DEFAULTS["chromoformer"])
 
 PRESETS = {
     "default": {},
-    # Lee, Yang & Kim 2022: AdamW 3e-5, StepLR 0.87/epoch, batch 64, drop_last,
-    # 9 epochs run, the last one kept, no validation split. AttentiveChrome and
-    # DeepChrome: their published optimisers.
+    # As published. Chromoformer (Lee, Yang & Kim 2022): AdamW 3e-5, StepLR
+    # 0.87/epoch, batch 64, drop_last, 9 epochs run, the last one kept, no
+    # validation split. AttentiveChrome (v2PyTorch): its defaults are ours.
+    # DeepChrome (torch7 code): plain SGD, lr 1e-3 decayed by 1e-7 per step,
+    # no momentum, batch 1 ("pure stochastic"), up to 100 epochs (its loop
+    # runs 99), best validation epoch.
     "official": {
         "chromoformer": {"training": {"lr": 3e-5, "epochs": 9, "val_fraction": 0.0, "select": "last", "patience": None}},
         "chromoformer-nohic": {"training": {"lr": 3e-5, "epochs": 9, "val_fraction": 0.0, "select": "last", "patience": None}},
         "attentivechrome": {},
-        "deepchrome": {"training": {"optimizer": "sgd", "lr": 1e-3}},
+        "deepchrome": {"training": {"optimizer": "sgd", "lr": 1e-3, "lr_decay": 1e-7, "momentum": 0.0, "batch_size": 1, "drop_last": False, "epochs": 99, "patience": 10}},
     },
     # Small and quick, for CPU smoke runs and the pipeline's test profile.
     "tiny": {
@@ -84,6 +91,70 @@ PRESETS = {
 }
 PRESETS["tiny"]["chromoformer-nohic"] = copy.deepcopy(PRESETS["tiny"]["chromoformer"])
 
+# Allowed values beyond the type of the default: (kind, low, high, low_inclusive) or a tuple of choices.
+_RANGES = {
+    "training.optimizer": ("adamw", "adam", "sgd"),
+    "training.scheduler": ("step", "none"),
+    "training.select": ("best", "last"),
+    "training.lr": ("num", 0.0, None, False),
+    "training.weight_decay": ("num", 0.0, None, True),
+    "training.momentum": ("num", 0.0, 1.0, True),
+    "training.lr_decay": ("num", 0.0, None, True),
+    "training.gamma": ("num", 0.0, 1.0, False),
+    "training.batch_size": ("int", 1, 1_000_000, True),
+    "training.epochs": ("int", 1, 100_000, True),
+    "training.grad_clip": ("num", 0.0, None, False),
+    "training.val_fraction": ("num", 0.0, 0.9, True),
+    "training.patience": ("int", 1, 100_000, True),
+    "model.dropout": ("num", 0.0, 1.0, True),
+}
+_NULLABLE = {"training.grad_clip", "training.patience"}
+
+
+def _type_name(value) -> str:
+    return {bool: "true/false", int: "an integer", float: "a number", str: "a string", list: "a list", dict: "a mapping"}.get(type(value), type(value).__name__)
+
+
+def check_config(cfg: dict, defaults: dict, source: str, prefix: str = "") -> None:
+    """Every key of ``cfg`` must exist in ``defaults`` with a value of the same type and in range."""
+    for key, value in cfg.items():
+        name = f"{prefix}{key}"
+        if key not in defaults:
+            known = ", ".join(sorted(defaults))
+            raise ChromoflowError(f"{source}: unknown option {name!r} (known here: {known})")
+        want = defaults[key]
+        if isinstance(want, dict):
+            if not isinstance(value, dict):
+                raise ChromoflowError(f"{source}: {name} must be a mapping of options, got {value!r}")
+            check_config(value, want, source, f"{name}.")
+            continue
+        if value is None:
+            if name in _NULLABLE:
+                continue
+            raise ChromoflowError(f"{source}: {name} must not be empty (null)")
+        spec = _RANGES.get(name) or _RANGES.get(f"model.{key}" if name.startswith("model.") else "")
+        if want is None and name in _NULLABLE:
+            want = 1.0 if spec and spec[0] == "num" else 1
+        ok = (
+            isinstance(value, bool) == isinstance(want, bool)
+            and (isinstance(value, type(want)) or (isinstance(want, float) and isinstance(value, int)))
+            and not (isinstance(want, int) and not isinstance(want, bool) and isinstance(value, float))
+        )
+        if isinstance(want, list):
+            ok = isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value) and len(value) > 0
+        if not ok:
+            raise ChromoflowError(f"{source}: {name} must be {_type_name(want)}, got {value!r}")
+        if isinstance(spec, tuple) and spec and spec[0] not in ("num", "int"):
+            if value not in spec:
+                raise ChromoflowError(f"{source}: {name} {value!r}: expected one of {', '.join(spec)}")
+        elif spec:
+            _, lo, hi, lo_inclusive = spec
+            if (lo is not None and (value < lo or (value == lo and not lo_inclusive))) or (hi is not None and value > hi):
+                bound = f"{'>=' if lo_inclusive else '>'} {lo:g}" + (f" and <= {hi:g}" if hi is not None else "")
+                raise ChromoflowError(f"{source}: {name} {value!r} out of range: must be {bound}")
+        elif isinstance(value, int) and not isinstance(value, bool) and name.startswith("model.") and value < 1:
+            raise ChromoflowError(f"{source}: {name} {value!r} out of range: must be >= 1")
+
 
 def resolve_config(model: str, config: str | None = None, epochs: int | None = None, batch_size: int | None = None) -> dict:
     """The full configuration for ``model`` from a preset name or YAML file plus CLI overrides."""
@@ -91,34 +162,39 @@ def resolve_config(model: str, config: str | None = None, epochs: int | None = N
         raise ChromoflowError(f"unknown model {model!r}; choose one of {', '.join(DEFAULTS)}")
     cfg = DEFAULTS[model]
     name = config or "default"
+    source = f"--config {name}"
     if name in PRESETS:
         cfg = merge(cfg, PRESETS[name].get(model, {}))
     else:
         path = Path(name)
         if not path.is_file():
             raise ChromoflowError(f"--config {name}: neither a preset ({', '.join(PRESETS)}) nor an existing YAML file")
+        source = str(path)
         try:
-            user = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise ChromoflowError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-        if not isinstance(user, dict) or set(user) - {"preset", "model", "training"}:
-            raise ChromoflowError(f"{path}: expected top-level keys preset, model and/or training")
+            user = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise ChromoflowError(f"{path}: not valid YAML ({' '.join(str(exc).split())[:150]})") from None
+        user = {} if user is None else user
+        if not isinstance(user, dict):
+            raise ChromoflowError(f"{path}: expected a mapping with keys preset, model and/or training, got {type(user).__name__}")
+        extra = set(user) - {"preset", "model", "training"}
+        if extra:
+            raise ChromoflowError(f"{path}: unknown top-level key(s) {', '.join(sorted(map(str, extra)))}; expected preset, model and/or training")
         base = user.get("preset", "default")
         if base not in PRESETS:
             raise ChromoflowError(f"{path}: unknown preset {base!r} ({', '.join(PRESETS)})")
-        cfg = merge(merge(cfg, PRESETS[base].get(model, {})), {k: v for k, v in user.items() if k != "preset"})
-        unknown = set(cfg["training"]) - set(_BASE_TRAINING)
-        if unknown:
-            raise ChromoflowError(f"{path}: unknown training option(s) {', '.join(sorted(unknown))}")
+        rest = {k: v for k, v in user.items() if k != "preset"}
+        for section in ("model", "training"):
+            if section in rest and rest[section] is None:
+                rest[section] = {}
+        check_config(rest, DEFAULTS[model], source)
+        cfg = merge(merge(cfg, PRESETS[base].get(model, {})), rest)
     if epochs is not None:
         cfg["training"]["epochs"] = epochs
     if batch_size is not None:
         cfg["training"]["batch_size"] = batch_size
+    check_config(cfg, DEFAULTS[model], source if epochs is None and batch_size is None else f"{source} with --epochs/--batch-size")
     t = cfg["training"]
-    if t["optimizer"] not in ("adamw", "adam", "sgd"):
-        raise ChromoflowError(f"training.optimizer {t['optimizer']!r}: expected adamw, adam or sgd")
-    if t["select"] not in ("best", "last"):
-        raise ChromoflowError(f"training.select {t['select']!r}: expected best or last")
     if t["select"] == "best" and not t["val_fraction"]:
-        raise ChromoflowError("training.select best needs a validation split (val_fraction > 0)")
+        raise ChromoflowError(f"{source}: training.select best needs a validation split (training.val_fraction > 0)")
     return cfg

@@ -112,7 +112,11 @@ class TaskData:
         return a, b
 
     def stream(self, positions, batch_size: int, inputs: dict, device, rng: np.random.Generator | None = None, drop_last: bool = False, prefetch: int = 3):
-        """Yield (positions, batch_a, batch_b) as device tensors; a background thread prepares the next batches."""
+        """Yield (positions, batch_a, batch_b, truth) as device tensors; a background thread prepares the next batches.
+
+        ``truth`` (float32, NaN where unknown) travels with the batch, so the
+        training step never waits on a host-to-device copy of its labels.
+        """
         positions = np.asarray(positions)
         if rng is not None:
             positions = positions[rng.permutation(len(positions))]
@@ -129,7 +133,8 @@ class TaskData:
                     if stop.is_set():
                         return
                     a, b = self.batch(chunk, inputs)
-                    q.put((chunk, to_tensors(a, device), to_tensors(b, device) if b is not None else None))
+                    truth = to_tensors({"truth": self.truth[chunk].astype(np.float32)}, device)["truth"]
+                    q.put((chunk, to_tensors(a, device), to_tensors(b, device) if b is not None else None, truth))
             except BaseException as exc:  # surfaced in the consumer
                 q.put(exc)
             q.put(done)
@@ -155,29 +160,3 @@ class TaskData:
 
 def n_batches(n: int, batch_size: int, drop_last: bool) -> int:
     return n // batch_size if drop_last else -(-n // batch_size)
-
-
-def outputs(model, task: str, a: dict, b: dict | None, need_weights: bool = False):
-    """Raw model output for a task: (B, 2) logits, or (B,) values (fold change: A minus B).
-
-    With ``need_weights`` also the attention of sample A's forward pass (same pass, not a second one).
-    """
-    weights = None
-    if need_weights:
-        rep, weights = model.encode(a, need_weights=True)
-        y = model.head(rep)
-    else:
-        y = model(a)
-    if task != "classification":
-        y = y.squeeze(-1)
-        if task == "fold-change":
-            y = y - model(b).squeeze(-1)
-    return (y, weights) if need_weights else y
-
-
-def predictions(task: str, out: torch.Tensor) -> np.ndarray:
-    """Probability of the high class (softmax over two logits), or the predicted value."""
-    out = out.float()
-    if task == "classification":
-        return torch.softmax(out, dim=-1)[:, 1].cpu().numpy()
-    return out.cpu().numpy()

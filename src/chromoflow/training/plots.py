@@ -9,8 +9,24 @@ import numpy as np
 from .._io import atomic_output
 
 
+def _private_mpl_dir() -> None:
+    """matplotlib caches fonts in MPLCONFIGDIR: give it a private temporary folder unless the user chose one.
+
+    A shared fixed path (e.g. /tmp/chromoflow-mpl) breaks when another user
+    created it first, and a home folder may be read-only in a container.
+    """
+    if not os.environ.get("MPLCONFIGDIR"):
+        import atexit
+        import shutil
+        import tempfile
+
+        folder = tempfile.mkdtemp(prefix="chromoflow-mpl-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        os.environ["MPLCONFIGDIR"] = folder
+
+
 def _pyplot():
-    os.environ.setdefault("MPLCONFIGDIR", os.path.join(os.environ.get("TMPDIR", "/tmp"), "chromoflow-mpl"))
+    _private_mpl_dir()
     import matplotlib
 
     matplotlib.use("Agg")
@@ -26,19 +42,22 @@ def _save(fig, path) -> None:
     _pyplot().close(fig)
 
 
-def history(rows: list[dict], headline: str, path) -> None:
-    """Loss and headline metric per epoch, for training, validation and held-out genes."""
+def history(rows: list[dict], headline: str, path, title: str = "") -> None:
+    """Loss and headline metric per epoch, for training and validation genes."""
     plt = _pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
     epochs = [r["epoch"] for r in rows]
     for part, style in (("train", "-o"), ("val", "-s"), ("heldout", "-^")):
         if rows and f"{part}_loss" in rows[0]:
             axes[0].plot(epochs, [r[f"{part}_loss"] for r in rows], style, label=part)
-            axes[1].plot(epochs, [r.get(f"{part}_{headline}", np.nan) for r in rows], style, label=part)
+            axes[1].plot(epochs, [np.nan if r.get(f"{part}_{headline}") is None else r[f"{part}_{headline}"] for r in rows], style, label=part)
     axes[0].set(xlabel="epoch", ylabel="loss")
     axes[1].set(xlabel="epoch", ylabel=headline)
     for ax in axes:
         ax.legend(frameon=False)
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title, fontsize=10)
     _save(fig, path)
 
 
