@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -148,3 +149,27 @@ def official_forward(model, dense: dict):
             return model(*official_inputs(dense))
     finally:
         torch.Tensor.cuda = saved
+
+
+def write_bam(path, chrom_sizes, reads):
+    """Sorted, indexed BAM with (chrom, start, length, flag, mapq) reads."""
+    import pysam
+
+    header = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": c, "LN": n} for c, n in chrom_sizes.items()]}
+    names = list(chrom_sizes)
+    unsorted = str(path) + ".unsorted.bam"
+    with pysam.AlignmentFile(unsorted, "wb", header=header) as out:
+        for i, (chrom, start, length, flag, mapq) in enumerate(reads):
+            a = pysam.AlignedSegment()
+            a.query_name = f"r{i}"
+            a.query_sequence = "A" * length
+            a.flag = flag
+            a.reference_id = names.index(chrom)
+            a.reference_start = start
+            a.mapping_quality = mapq
+            a.cigar = [(0, length)]
+            a.query_qualities = pysam.qualitystring_to_array("I" * length)
+            out.write(a)
+    pysam.sort("-o", str(path), unsorted)
+    pysam.index(str(path))
+    os.remove(unsorted)

@@ -10,7 +10,7 @@ from chromoflow.errors import ChromoflowError
 from chromoflow.prep.binning import left_pad, n_bins
 from chromoflow.prep.tracks import BamTrack, BigWigTrack
 
-from conftest import MARKS, copy_demo, run, track_args
+from conftest import MARKS, copy_demo, run, track_args, write_bam
 
 
 def official_items(demo, tmp_path, meta):
@@ -158,30 +158,6 @@ def test_batches_place_pcres_centred(sim_datasets):
                 assert not row[:lp].any() and not row[lp + n :].any()
     empty = ds.batch(idx, pcres=False)
     assert not any(empty["pcre"][b].any() for b in ds.bin_sizes) and not empty["pcre_length"].any()
-
-
-def write_bam(path, chrom_sizes, reads):
-    """Sorted, indexed BAM with (chrom, start, length, flag, mapq) reads."""
-    import pysam
-
-    header = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": c, "LN": n} for c, n in chrom_sizes.items()]}
-    names = list(chrom_sizes)
-    unsorted = str(path) + ".unsorted.bam"
-    with pysam.AlignmentFile(unsorted, "wb", header=header) as out:
-        for i, (chrom, start, length, flag, mapq) in enumerate(reads):
-            a = pysam.AlignedSegment()
-            a.query_name = f"r{i}"
-            a.query_sequence = "A" * length
-            a.flag = flag
-            a.reference_id = names.index(chrom)
-            a.reference_start = start
-            a.mapping_quality = mapq
-            a.cigar = [(0, length)]
-            a.query_qualities = pysam.qualitystring_to_array("I" * length)
-            out.write(a)
-    pysam.sort("-o", str(path), unsorted)
-    pysam.index(str(path))
-    os.remove(unsorted)
 
 
 def test_bam_depth_and_bam_dataset_equals_bigwig(tmp_path, demo):

@@ -27,7 +27,7 @@ def write_problem(path, exc: BaseException) -> ChromoflowError | None:
     """A one-line error for an OS error met while writing ``path``, or None if it is not a write error."""
     code = getattr(exc, "errno", None)
     text = str(exc)
-    if code in _WRITE_ERRNOS or "No space left" in text or "Disk quota" in text:
+    if code in _WRITE_ERRNOS or "No space left" in text or "Disk quota" in text or "errno = 28" in text:
         return ChromoflowError(f"{path}: could not write it: {os.strerror(code) if code in _WRITE_ERRNOS else 'no space left on device'}; free some space or choose another output folder")
     if code in (errno.EACCES, errno.EPERM):
         return ChromoflowError(f"{path}: could not write it: permission denied; choose an output folder you can write to")
@@ -70,7 +70,7 @@ def atomic_output(path: str | os.PathLike, verify: Callable[[Path], None] | None
         if verify is not None:
             verify(tmp)
         os.replace(tmp, path)
-    except OSError as exc:
+    except (OSError, RuntimeError) as exc:  # h5py and torch report a full disk as RuntimeError
         with contextlib.suppress(OSError):
             tmp.unlink()
         problem = write_problem(path, exc)

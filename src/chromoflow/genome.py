@@ -52,12 +52,13 @@ def missing_chroms(
         return missing
     canon_available = {canonical(c) for c in available}
     renamable = {c for c in missing if canonical(c) in canon_available}
-    if renamable and len(renamable) >= len(missing) / 2:
+    if renamable and (len(renamable) >= len(missing) / 2 or not (needed & available)):
         example = sort_chroms(renamable)[0]
         partner = next(a for a in sort_chroms(available) if canonical(a) == canonical(example))
+        fix = "add a 'chr' prefix to" if partner.lower().startswith("chr") else "remove the 'chr' prefix from"
         raise ChromoflowError(
             f"chromosome names differ between {needed_src} (e.g. {example!r}) and "
             f"{available_src} (e.g. {partner!r}): use one naming style (UCSC 'chr1' or "
-            f"Ensembl '1') in all inputs"
+            f"Ensembl '1') in all inputs, e.g. {fix} the names in {needed_src}"
         )
     return missing

@@ -13,12 +13,12 @@ import click
 
 from .. import __version__
 from ..log import NOTE
-from ._base import setup_logging
+from ._base import SafeGroup, setup_logging
 
 SUBCOMMANDS = ("genes", "pcres", "dataset", "train", "predict", "summarize", "simulate", "coverage")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=SafeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="chromoflow")
 @click.option("-v", "--verbose", is_flag=True, help="Also print informational details.")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")

@@ -61,12 +61,33 @@ def unexpected(exc: BaseException) -> str:
     return f"unexpected {type(exc).__name__}: {text} (please report this with the command line; CHROMOFLOW_DEBUG=1 shows where it happened)"
 
 
+class OneLineUsageError(click.ClickException):
+    """A usage error (bad option value, missing option) shown as one line, exit status 2 as click's own."""
+
+    exit_code = 2
+
+
+def _one_line_usage(ctx, exc: click.UsageError):
+    name = ctx.command_path if ctx is not None else "chromoflow"
+    return OneLineUsageError(f"{' '.join(exc.format_message().split())} (see '{name} --help')")
+
+
 class SafeCommand(click.Command):
     """A click command whose failures are one line, and which cleans up on SIGTERM/SIGHUP like on Ctrl-C."""
+
+    def parse_args(self, ctx, args):
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            raise _one_line_usage(ctx, exc) from None
 
     def invoke(self, ctx):
         if not logging.getLogger("chromoflow").handlers:
             setup_logging()
+        if not os.environ.get("CHROMOFLOW_DEBUG"):
+            # Errors in destructors (h5py objects closing on a full disk) follow the real error:
+            # it is reported once, in one line; their tracebacks would only bury it.
+            sys.unraisablehook = lambda unraisable: None
         handlers = {}
         for sig in (signal.SIGTERM, signal.SIGHUP):
             try:
@@ -77,6 +98,8 @@ class SafeCommand(click.Command):
             return super().invoke(ctx)
         except ChromoflowError as exc:
             raise click.ClickException(str(exc)) from None
+        except click.UsageError as exc:
+            raise _one_line_usage(ctx, exc) from None
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except KeyboardInterrupt:
@@ -92,6 +115,22 @@ class SafeCommand(click.Command):
         finally:
             for sig, old in handlers.items():
                 signal.signal(sig, old)
+
+
+class SafeGroup(click.Group):
+    """The ``chromoflow`` group: usage errors (e.g. an unknown subcommand) in one line too."""
+
+    def parse_args(self, ctx, args):
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            raise _one_line_usage(ctx, exc) from None
+
+    def resolve_command(self, ctx, args):
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            raise _one_line_usage(ctx, exc) from None
 
 
 def command(name: str):

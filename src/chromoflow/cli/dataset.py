@@ -28,7 +28,7 @@ def _bin_sizes(ctx, param, value):
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed for --folds random:K.")
 @click.option("--window", default=40_000, show_default=True, type=click.IntRange(1), help="Promoter window around the TSS and pCRE slot width (bp).")
 @click.option("--bin-sizes", default=",".join(map(str, DEFAULT_BIN_SIZES)), show_default=True, callback=_bin_sizes, help="Comma-separated bin sizes (bp).")
-@click.option("--max-pcres", default=8, show_default=True, type=click.IntRange(0), help="pCRE slots per gene.")
+@click.option("--max-pcres", default=8, show_default=True, type=click.IntRange(1, 10_000), help="pCRE slots per gene.")
 @click.option("--min-mapq", default=0, show_default=True, type=click.IntRange(0), help="BAM tracks: ignore reads below this mapping quality.")
 @click.option("--allow-missing-chroms", is_flag=True, help="Read chromosomes a track lacks as zero signal instead of failing.")
 @click.option("-j", "--jobs", default=min(4, os.cpu_count() or 1), show_default=True, type=click.IntRange(1), help="Worker processes.")

@@ -347,6 +347,8 @@ class ContactMatrix:
         if not path.is_file():
             raise ChromoflowError(f"{path}: contacts file does not exist")
         kind = contact_format(str(path))
+        if kind == "cool" and not _is_hdf5(path):
+            raise ChromoflowError(f"{path}: not a readable cooler (an HDF5 file): damaged, truncated or another format")
         try:
             resolutions = list(hictkpy.MultiResFile(str(path)).resolutions()) if (kind == "hic" or _is_mcool(path)) else None
         except RuntimeError as exc:
@@ -431,6 +433,16 @@ class ContactMatrix:
             j = coo.col.astype(np.int64) + a
             keep = (j >= i) & (j - i <= max_diag)
             yield i[keep], j[keep], np.asarray(coo.data, np.float64)[keep]
+
+
+def _is_hdf5(path: Path) -> bool:
+    import h5py
+
+    try:
+        with h5py.File(path, "r"):
+            return True
+    except OSError:
+        return False
 
 
 def _is_mcool(path: Path) -> bool:

@@ -6,8 +6,8 @@ import os
 
 import numpy as np
 
-from .._io import atomic_output
 from ..progress import progress
+from .bigwig import bigwig_output
 from .tracks import BamTrack
 
 
@@ -24,25 +24,20 @@ def depth_runs(depth: np.ndarray):
 
 
 def bam_to_bigwig(bam: str | os.PathLike, out: str | os.PathLike, min_mapq: int = 0, window: int = 5_000_000) -> int:
-    """Write the per-base depth of ``bam`` as a bedGraph-style bigWig; return the entries written."""
-    import pyBigWig
-
+    """Write the per-base depth of ``bam`` as a bedGraph-style bigWig (verified); return the entries written."""
     track = BamTrack(bam, min_mapq=min_mapq)
     written = 0
-    with atomic_output(out) as tmp:
-        bw = pyBigWig.open(str(tmp), "w")
-        bw.addHeader(list(track.chroms.items()))
-        total = sum(track.chroms.values())
-        bar = progress(total=total, desc=f"coverage {os.path.basename(str(bam))}", unit="bp", unit_scale=True)
-        for chrom, size in track.chroms.items():
-            for w0 in range(0, size, window):
-                w1 = min(w0 + window, size)
-                s, e, v = depth_runs(track.values(chrom, w0, w1))
-                if len(s):
-                    bw.addEntries([chrom] * len(s), (s + w0).tolist(), ends=(e + w0).tolist(), values=v.astype(float).tolist())
+    try:
+        with bigwig_output(out, track.chroms) as bw:
+            bar = progress(total=sum(track.chroms.values()), desc=f"coverage {os.path.basename(str(bam))}", unit="bp", unit_scale=True)
+            for chrom, size in track.chroms.items():
+                for w0 in range(0, size, window):
+                    w1 = min(w0 + window, size)
+                    s, e, v = depth_runs(track.values(chrom, w0, w1))
+                    bw.intervals(chrom, s + w0, e + w0, v)
                     written += len(s)
-                bar.update(w1 - w0)
-        bar.close()
-        bw.close()
-    track.close()
+                    bar.update(w1 - w0)
+            bar.close()
+    finally:
+        track.close()
     return written

@@ -10,6 +10,7 @@ size, and it appears at its final path only when complete.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -45,7 +46,7 @@ class Layout:
     def __post_init__(self):
         for b in self.bin_sizes:
             if b <= 0 or self.window % b:
-                raise ChromoflowError(f"bin size {b} does not divide the window {self.window}")
+                raise ChromoflowError(f"--bin-sizes: bin size {b} does not divide the --window {self.window}; use sizes that divide it (e.g. 2000,500,100 for 40000)")
 
 
 def parse_tracks(specs) -> tuple[list[str], list[str]]:
@@ -259,7 +260,10 @@ def build_dataset(
                         for track in cache.values():
                             track.close()
                 else:
-                    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), initializer=_init_worker) as pool:
+                    # forkserver, not fork: a forked child inherits the parent's threads and locks
+                    # (hictkpy's logger, HDF5) and can deadlock when the parent loaded them.
+                    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+                    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), initializer=_init_worker, mp_context=multiprocessing.get_context(method)) as pool:
                         yield from pool.map(_featurize_in_worker, tasks)
 
             bar = progress(total=G, desc=f"dataset {sample}", unit="gene")

@@ -38,6 +38,7 @@ import pandas as pd
 
 from .._io import atomic_output
 from ..progress import progress
+from .bigwig import bigwig_output
 
 MARKS = ["H3K4me1", "H3K4me3", "H3K9me3", "H3K27me3", "H3K36me3", "H3K27ac", "H3K9ac"]
 SAMPLES = ("cellA", "cellB")
@@ -174,16 +175,12 @@ def _mark_lambda(genome: Genome, chrom: str, sample: int, mark: str, rng) -> np.
 
 def write_tracks(genome: Genome, folder: Path, rng, samples=SAMPLES) -> list[Path]:
     """One sparse bigWig per sample and mark (Poisson depth, constant over STEP bp)."""
-    import pyBigWig
-
     paths = []
     bar = progress(total=len(samples) * len(MARKS), desc="simulate tracks", unit="track")
     for s, sample in enumerate(samples):
         for mark in MARKS:
             path = folder / f"{sample}-{mark}.bw"
-            with atomic_output(path) as tmp:
-                bw = pyBigWig.open(str(tmp), "w")
-                bw.addHeader(list(genome.chroms.items()))
+            with bigwig_output(path, genome.chroms) as bw:
                 for chrom, size in genome.chroms.items():
                     # A low background everywhere near genes and enhancers, then Poisson depth.
                     lam = _mark_lambda(genome, chrom, s, mark, rng)[: size // STEP]
@@ -195,8 +192,7 @@ def write_tracks(genome: Genome, folder: Path, rng, samples=SAMPLES) -> list[Pat
                         continue
                     breaks = np.flatnonzero(np.diff(active) > 1)
                     for a, z in zip(np.r_[active[0], active[breaks + 1]], np.r_[active[breaks], active[-1]] + 1):
-                        bw.addEntries(chrom, int(a * STEP), values=depth[a:z].tolist(), span=STEP, step=STEP)
-                bw.close()
+                        bw.steps(chrom, int(a * STEP), depth[a:z], STEP)
             paths.append(path)
             bar.update()
     bar.close()

@@ -70,16 +70,23 @@ def load_file(path: str | os.PathLike) -> dict:
     path = Path(path)
     if not path.is_file():
         raise ChromoflowError(f"{path}: checkpoint file does not exist")
+    if path.stat().st_size == 0:
+        raise ChromoflowError(f"{path}: empty file, not a PyTorch checkpoint")
     try:
         try:
             obj = torch.load(path, map_location="cpu", weights_only=True)
-        except pickle.UnpicklingError:
+        except pickle.UnpicklingError as exc:
+            if "Unsupported global" not in str(exc):
+                raise
             with torch.serialization.safe_globals(_numpy_globals()):
                 obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        raise ChromoflowError(f"{path}: refused to load: it holds objects other than tensors and plain data ({str(exc).splitlines()[0][:120]})") from None
-    except (RuntimeError, EOFError, OSError) as exc:
-        raise ChromoflowError(f"{path}: not a PyTorch checkpoint ({str(exc).splitlines()[0][:120]})") from None
+        if "Unsupported global" in str(exc) or "GLOBAL" in str(exc):
+            what = re.search(r"GLOBAL ([\w.]+)", str(exc))
+            raise ChromoflowError(f"{path}: refused to load: it holds objects other than tensors and plain data{f' ({what.group(1)})' if what else ''}; only load checkpoints you trust, re-saved as plain weights") from None
+        raise ChromoflowError(f"{path}: not a PyTorch checkpoint (damaged, truncated or another format)") from None
+    except Exception as exc:  # noqa: BLE001 - torch raises many types for damaged files
+        raise ChromoflowError(f"{path}: not a PyTorch checkpoint, or a truncated one ({type(exc).__name__}: {' '.join(str(exc).split())[:100]})") from None
     if not isinstance(obj, dict):
         raise ChromoflowError(f"{path}: expected a checkpoint dict, found {type(obj).__name__}")
     return obj

@@ -53,6 +53,8 @@ _FOLD_IN_NAME = re.compile(r"fold[-_]?(\d+)", re.I)
 
 def heldout_status(info: dict, genes: pd.DataFrame, checkpoint, heldout_fold: int | None = None) -> tuple[np.ndarray | None, str]:
     """(1/0 per gene or None if unknown, how it was decided) for the genes of a dataset."""
+    if heldout_fold is not None and info["source"] != "official":
+        raise ChromoflowError(f"{checkpoint}: --heldout-fold is for official checkpoints; a chromoflow model knows its training genes")
     if info["source"] == "chromoflow" and info.get("trained_genes"):
         trained = set(info["trained_genes"])
         return np.array([g not in trained for g in genes["gene_id"]], np.int64), f"genes not among the {len(trained)} the model was trained on"
@@ -69,8 +71,6 @@ def heldout_status(info: dict, genes: pd.DataFrame, checkpoint, heldout_fold: in
             chroms = set(OFFICIAL_FOLDS[fold])
             held = np.array([canonical(c) in chroms for c in genes["chrom"]], np.int64)
             return held, f"published fold {fold} (from {how}): chromosomes {', '.join('chr' + c for c in OFFICIAL_FOLDS[fold])}"
-    if heldout_fold is not None:
-        raise ChromoflowError(f"{checkpoint}: --heldout-fold is for official checkpoints; a chromoflow model knows its training genes")
     return None, "unknown (the checkpoint does not say which genes it was trained on)"
 
 
