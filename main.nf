@@ -1,7 +1,9 @@
 #!/usr/bin/env nextflow
 /*
  * chromoflow: samplesheet -> per-sample datasets -> one training task per
- * sample x fold x model x task (GPU label) -> held-out predictions -> summary.
+ * sample x fold x model x task (GPU label), which writes its held-out
+ * predictions -> summary. With --pretrained: predictions of each checkpoint
+ * for every sample, scored on the genes it was not trained on.
  *
  *   nextflow run . -profile test                    (bundled synthetic data, CPU)
  *   nextflow run . -profile docker,gpu --input samplesheet.csv --genes genes.gtf.gz --outdir results
@@ -14,46 +16,51 @@ include { CHROMOFLOW } from './workflows/chromoflow'
 
 PRESETS = ['default', 'official', 'tiny']
 
-def foldList(String folds, String scheme) {
-    if (folds != 'all') return folds.tokenize(',')*.toInteger().unique()
-    def k = scheme ==~ /(chrom|random):\d+/ ? scheme.tokenize(':')[1].toInteger() : 4
-    return (1..k).toList()
+/** Number of folds a scheme makes (official: the published 4). */
+def foldCount(String scheme) {
+    return scheme ==~ /(chrom|random):\d+/ ? scheme.tokenize(':')[1].toInteger() : 4
 }
 
 /*
- * Everything checked before any task starts: [samples, marks, jobs, errors].
+ * Everything checked before any task starts: [samples, marks, jobs, errors, isYaml].
  */
 def checkInputs() {
     def schema = new File("${projectDir}/nextflow_schema.json")
     def errors = params.validate_params ? ParamsSchema.validate(params, schema) : []
-    if (!params.input) errors << "--input: give a samplesheet CSV (sample,mark,track[,contacts,expression]; see README)"
-    if (!params.genes) errors << "--genes: give a GTF or BED6 gene annotation"
-    else if (!(params.genes ==~ /(?i).*\.(gtf|gff|bed)(\.gz)?$/)) errors << "--genes ${params.genes}: expected a .gtf[.gz] or .bed[.gz] file"
-    else if (!params.genes.contains('://') && !file(params.genes).exists()) errors << "--genes ${params.genes}: file not found"
-    def isYaml = params.config ==~ /(?i).*\.ya?ml$/
-    if (isYaml && !file(params.config).exists()) errors << "--config ${params.config}: file not found"
-    if (!isYaml && !(params.config in PRESETS)) errors << "--config ${params.config}: expected a preset (${PRESETS.join(', ')}) or a .yaml file"
+    if (params.genes && !(params.genes.toString() ==~ /(?i).*\.(gtf|gff|bed)(\.gz)?$/)) errors << "--genes ${params.genes}: expected a .gtf[.gz] or .bed[.gz] file"
+    def config = params.config.toString()
+    def isYaml = config ==~ /(?i).*\.ya?ml$/
+    if (isYaml && !file(config).exists()) errors << "--config ${config}: file not found"
+    if (!isYaml && !(config in PRESETS)) errors << "--config ${config}: expected a preset (${PRESETS.join(', ')}) or a .yaml file"
+    if (params.gene_type && params.gene_type.toString().tokenize(',').any { !it.trim() }) errors << "--gene_type '${params.gene_type}': empty item in the comma-separated list"
 
-    def wantedMarks = params.marks ? params.marks.tokenize(',')*.trim() : null
-    def sheet = params.input ? Samplesheet.read(params.input as String, wantedMarks) : [samples: [:], errors: []]
+    // Folds: numbers within the scheme.
+    def scheme = params.fold_scheme.toString()
+    def k = foldCount(scheme)
+    def foldsText = params.folds.toString()
+    def folds = foldsText == 'all' ? (1..k).toList() : foldsText.tokenize(',')*.trim().findAll { it ==~ /\d+/ }*.toInteger().unique()
+    def outside = folds.findAll { it < 1 || it > k }
+    if (outside) errors << "--folds ${foldsText}: fold(s) ${outside.join(', ')} do not exist under --fold_scheme ${scheme} (folds 1-${k}${scheme == 'auto' ? '; auto makes 4' : ''})"
+
+    def wantedMarks = params.marks ? params.marks.toString().tokenize(',')*.trim() : null
+    def sheet = params.input ? Samplesheet.read(params.input.toString(), wantedMarks) : [samples: [:], errors: []]
     errors += sheet.errors
     def samples = sheet.samples
-    def models = params.models.tokenize(',')*.trim().unique()
-    def tasks = params.tasks.tokenize(',')*.trim().unique()
-    def folds = foldList(params.folds as String, params.fold_scheme as String)
+    def models = params.models.toString().tokenize(',')*.trim().unique()
+    def tasks = params.tasks.toString().tokenize(',')*.trim().unique()
 
     // Training jobs: sample x task x model x fold (fold change: pair x model x fold).
     def jobs = []
     if (!errors && !params.pretrained) {
-        def withExpr = samples.findAll { k, s -> s.expression }.keySet().toList()
-        samples.each { k, s -> if (!s.expression) log.warn "sample '${k}' has no expression table: it gets a dataset but no training" }
+        def withExpr = samples.findAll { name, s -> s.expression }.keySet().toList()
+        samples.each { name, s -> if (!s.expression) log.warn "sample '${name}' has no expression table: it gets a dataset but no training" }
         tasks.findAll { it != 'fold-change' }.each { task ->
             withExpr.each { sample -> models.each { model -> folds.each { fold ->
                 jobs << [id: "${sample}.${task}.${model}.fold${fold}", sample: sample, label: sample, reference: null, task: task, model: model, fold: fold]
             } } }
         }
         if ('fold-change' in tasks) {
-            def pairs = params.pairs ? params.pairs.tokenize(',').collect { it.tokenize(':') } : [withExpr, withExpr].combinations().findAll { a, b -> withExpr.indexOf(a) < withExpr.indexOf(b) }
+            def pairs = params.pairs ? params.pairs.toString().tokenize(',').collect { it.tokenize(':') } : [withExpr, withExpr].combinations().findAll { a, b -> withExpr.indexOf(a) < withExpr.indexOf(b) }
             pairs.each { a, b ->
                 [a, b].each { if (!(it in samples.keySet())) errors << "--pairs: unknown sample '${it}'" else if (!(it in withExpr)) errors << "--pairs: sample '${it}' has no expression table" }
             }
@@ -78,5 +85,5 @@ workflow {
         error("chromoflow cannot start:\n  - " + errors.join("\n  - "))
     }
     log.info "chromoflow: ${samples.size()} sample(s), marks ${marks.join(',')}, " + (params.pretrained ? "predict-only with ${params.pretrained}" : "${jobs.size()} training task(s)")
-    CHROMOFLOW(samples, marks, jobs, isYaml ? file(params.config) : [])
+    CHROMOFLOW(samples, marks, jobs, isYaml ? file(params.config.toString()) : [])
 }

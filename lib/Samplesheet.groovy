@@ -10,7 +10,9 @@
  * samplesheet's folder. Every problem is reported as
  * "<sheet> line N, column 'x': what is wrong".
  */
+import java.nio.file.Files
 import java.nio.file.Path
+import java.util.zip.GZIPInputStream
 import nextflow.Nextflow
 
 class Samplesheet {
@@ -19,8 +21,8 @@ class Samplesheet {
     static final REQUIRED = ['sample', 'mark', 'track']
     static final OPTIONAL = ['contacts', 'expression']
     static final TRACK_EXT = ~/(?i).*\.(bw|bigwig|bam)$/
-    static final CONTACT_EXT = ~/(?i).*\.(bedpe|bedpe\.gz|ibed|ibed\.gz|cool|mcool)$/
-    static final UNSAFE = ~/.*['"`$\\\n\r].*/
+    static final CONTACT_EXT = ~/(?i).*\.(bedpe|bedpe\.gz|ibed|ibed\.gz|cool|mcool|hic)$/
+    static final UNSAFE = ~/.*[\n\r\t].*/
 
     /** Split one CSV line (double quotes may enclose commas). */
     static List<String> fields(String line) {
@@ -78,7 +80,7 @@ class Samplesheet {
                 if (!(row[col] ==~ NAME)) errors << "${where(col)}: '${row[col]}' must start with a letter or digit and contain only letters, digits, '.', '_' or '-'"
             }
             ['track', 'contacts', 'expression'].each { col ->
-                if (row[col] && row[col] ==~ UNSAFE) errors << "${where(col)}: quotes, '\$', backslashes and line breaks are not allowed in paths"
+                if (row[col] && row[col] ==~ UNSAFE) errors << "${where(col)}: line breaks and tabs are not allowed in paths"
             }
             def s = samples.computeIfAbsent(row.sample) { [marks: [], tracks: [:], contacts: null, contacts_text: null, expression: null, expression_text: null, line: no] }
             // track
@@ -104,10 +106,16 @@ class Samplesheet {
                     if (!text) return
                     def file = text, suffix = ''
                     if (col == 'contacts' && text.contains('::')) { file = text.substring(0, text.indexOf('::')); suffix = text.substring(text.indexOf('::')) }
-                    if (col == 'contacts' && !(file ==~ CONTACT_EXT)) { errors << "${where(col)}: '${text}' is not BEDPE (.bedpe[.gz]), CHiCAGO .ibed[.gz], .cool or .mcool::resolutions/N"; return }
+                    if (col == 'contacts' && !(file ==~ CONTACT_EXT)) { errors << "${where(col)}: '${text}' is not BEDPE (.bedpe[.gz]), CHiCAGO .ibed[.gz], .cool, .mcool::resolutions/N or .hic[::resolutions/N]"; return }
                     if (col == 'contacts' && file.toLowerCase().endsWith('.mcool') && !suffix) { errors << "${where(col)}: a .mcool needs a resolution, e.g. ${file}::resolutions/10000"; return }
+                    if (col == 'contacts' && suffix && !(suffix ==~ /::\/?resolutions\/\d+/)) { errors << "${where(col)}: '${suffix}' after the file name: expected ::resolutions/N"; return }
                     def p = resolve(sheet, file)
                     if (!remote(file) && !p.exists()) { errors << "${where(col)}: file not found: ${p}"; return }
+                    if (col == 'expression' && !remote(file)) {
+                        def columns = headerOf(p)
+                        if (columns == null) { errors << "${where(col)}: ${p.name} is empty or unreadable"; return }
+                        if (!(row.sample in columns)) { errors << "${where(col)}: ${p.name} has no column for sample '${row.sample}' (columns: ${columns.drop(1).take(10).join(', ')}${columns.size() > 11 ? ', ...' : ''})"; return }
+                    }
                     s[col] = col == 'contacts' ? [p, suffix] : p
                 } else if (s[col + '_text'] != text) {
                     errors << "${where(col)}: sample '${row.sample}' has '${text}' here but '${s[col + '_text']}' on line ${s.line}; ${col} belongs to the sample, give the same value on each of its rows"
@@ -125,6 +133,23 @@ class Samplesheet {
             }
         }
         return [samples: samples, errors: errors]
+    }
+
+    /** The header fields of a tab-separated (optionally gzipped) table, or null when it cannot be read. */
+    static List<String> headerOf(Path path) {
+        try {
+            def input = Files.newInputStream(path)
+            def head = new BufferedInputStream(input)
+            head.mark(2)
+            def magic = [head.read(), head.read()]
+            head.reset()
+            def stream = magic == [0x1f, 0x8b] ? new GZIPInputStream(head) : head
+            def line = new BufferedReader(new InputStreamReader(stream, 'UTF-8')).readLine()
+            stream.close()
+            return line == null ? null : line.replaceAll(/^\uFEFF/, '').split('\t') as List
+        } catch (IOException e) {
+            return null
+        }
     }
 
     /** Channel order: --marks, else the published seven in published order when present, else as first listed. */

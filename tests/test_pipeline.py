@@ -17,6 +17,8 @@ import pandas as pd
 import pytest
 import torch
 
+from chromoflow.training.metrics import roc_auc
+
 REPO = Path(__file__).resolve().parents[1]
 SIM = REPO / "tests" / "data" / "sim"
 MARKS = ["H3K4me1", "H3K4me3", "H3K9me3", "H3K27me3", "H3K36me3", "H3K27ac", "H3K9ac"]
@@ -66,40 +68,62 @@ def test_profile_test_end_to_end(test_run):
     assert len(metrics) == 2 * 4 * 3
     assert set(metrics["sample"]) == {"cellA", "cellB"} and set(metrics["fold"]) == {1, 2, 3, 4}
     assert set(metrics["model"]) == {"chromoformer", "attentivechrome", "deepchrome"}
+    assert (metrics["status"] == "scored").all()
     assert metrics["roc_auc"].between(0, 1).all() and metrics["n"].gt(20).all()
     assert metrics.groupby("model")["roc_auc"].mean().min() > 0.7
     assert metrics["epochs_run"].gt(0).all() and metrics["train_genes_per_s"].gt(0).all()
     by_model = pd.read_csv(out / "summary" / "metrics_by_model.tsv", sep="\t")
     assert len(by_model) == 6 and (by_model["folds"] == 4).all()
     assert (out / "summary" / "metrics.png").stat().st_size > 0
-    # predictions for every gene of every held-out fold
+    # held-out predictions, written by training itself, for every gene of every held-out fold
     for sample in ("cellA", "cellB"):
         with h5py.File(out / "datasets" / f"{sample}.h5") as h5:
             genes = set(h5["genes/gene_id"].asstr()[()][h5["genes/fold"][()] > 0])
         for model in ("chromoformer", "attentivechrome", "deepchrome"):
-            files = sorted((out / "predictions" / sample / "classification" / model).glob("*.predictions.tsv"))
+            files = sorted((out / "training" / sample / "classification" / model).glob("fold*/heldout.tsv"))
             assert len(files) == 4
             pred = pd.concat(pd.read_csv(f, sep="\t") for f in files)
-            assert set(pred.gene_id) == genes and pred.prediction.between(0, 1).all()
-        att = list((out / "predictions" / sample / "classification" / "chromoformer").glob("*.attention.bedpe"))
-        assert len(att) == 4
+            assert set(pred.gene_id) == genes and pred.prediction.between(0, 1).all() and (pred.heldout == 1).all()
     # trained models and their reports
     run = out / "training" / "cellA" / "classification" / "chromoformer" / "fold1"
     ck = torch.load(run / "model.pt", weights_only=True)
     assert ck["fold"] == 1 and ck["dataset"]["marks"] == MARKS
     for name in ("metrics.json", "history.tsv", "heldout.tsv", "roc.png", "history.png"):
         assert (run / name).exists(), name
-    assert not list(run.glob("*.metrics.json"))  # the summary's copy is not published
+    assert not list(run.glob("*.metrics.json")) and not list(run.glob("*.heldout.tsv"))  # the summary's copies are not published
     versions = (out / "pipeline_info" / "software_versions.yml").read_text()
     assert "CHROMOFLOW:TRAIN" in versions and "chromoflow: 0.1.0" in versions and "torch:" in versions
     assert (out / "pcres" / "contacts.mcool.5000.pcres.tsv").exists()
+    t = trace(out)
+    assert not t.name.str.contains("PREDICT").any()  # held-out predictions are not computed a second time
 
 
 def test_resume_reruns_nothing(test_run):
     launch, _ = test_run
-    proc = nextflow(launch, "-profile", "test", "--outdir", launch / "results", "-resume")
+    nextflow(launch, "-profile", "test", "--outdir", launch / "results", "-resume")
     t = trace(launch / "results")
-    assert len(t) == 53 and (t.status == "CACHED").all(), t.status.value_counts()
+    assert len(t) == 29 and (t.status == "CACHED").all(), t.status.value_counts()
+
+
+def test_pretrained_checkpoints_are_scored_on_held_out_genes_only(test_run, tmp_path):
+    """Four model.pt files (one per fold, same file name) on both samples: no collision, held-out genes only."""
+    launch, _ = test_run
+    glob = f"{launch}/results/training/cellA/classification/chromoformer/fold*/model.pt"
+    out = tmp_path / "results"
+    nextflow(tmp_path, "-profile", "test", "--pretrained", glob, "--outdir", out)
+    metrics = pd.read_csv(out / "summary" / "metrics.tsv", sep="\t")
+    assert len(metrics) == 2 * 4 and (metrics.status == "scored").all()
+    assert set(metrics.model) == {"chromoformer"} and set(metrics.task) == {"classification"} and sorted(set(metrics.fold)) == [1, 2, 3, 4]
+    assert set(metrics.trained_on) == {"cellA"}
+    with h5py.File(out / "datasets" / "cellA.h5") as h5:
+        folds = pd.Series(h5["genes/fold"][()])
+    for fold in (1, 2, 3, 4):
+        row = metrics[(metrics["sample"] == "cellA") & (metrics.fold == fold)].iloc[0]
+        assert row.n == int((folds == fold).sum())  # the checkpoint's own held-out fold, not all genes
+        trained = pd.read_csv(launch / "results" / "training" / "cellA" / "classification" / "chromoformer" / f"fold{fold}" / "heldout.tsv", sep="\t")
+        assert row.roc_auc == pytest.approx(roc_auc(trained.label, trained.prediction), abs=1e-4)  # the same as training reported
+    names = sorted(p.name for p in (out / "predictions" / "cellA").glob("*.predictions.tsv"))
+    assert len(names) == 4 and len(set(names)) == 4 and all(".fold" in n for n in names)
 
 
 def write_sheet(path: Path, rows):
@@ -114,12 +138,15 @@ def test_stub_run_full_configuration(tmp_path):
     bam = tmp_path / "cellD-H3K4me3.bam"
     bam.write_bytes(b"")
     (tmp_path / "cellD-H3K4me3.bam.bai").write_bytes(b"")
+    expr = pd.read_csv(SIM / "expression.tsv", sep="\t")
+    expr["cellC"], expr["cellD"] = expr.cellA, expr.cellB
+    expr.to_csv(tmp_path / "expression.tsv", sep="\t", index=False)
     rows = []
     for sample, contacts in (("cellA", f"{SIM}/contacts.mcool::resolutions/5000"), ("cellB", f"{SIM}/contacts.mcool::resolutions/5000"), ("cellC", f"{SIM}/interactions.bedpe"), ("cellD", "")):
         src = "cellB" if sample == "cellB" else "cellA"
         for m in MARKS:
             track = bam if (sample == "cellD" and m == "H3K4me3") else SIM / f"{src}-{m}.bw"
-            rows.append([sample, m, track, contacts, SIM / "expression.tsv"])
+            rows.append([sample, m, track, contacts, tmp_path / "expression.tsv"])
     write_sheet(tmp_path / "sheet.csv", rows)
     out = tmp_path / "results"
     proc = nextflow(
@@ -131,7 +158,7 @@ def test_stub_run_full_configuration(tmp_path):
     t["process"] = t["name"].str.split(" ").str[0].str.split(":").str[-1]
     counts = t.groupby("process").size().to_dict()
     n_train = 4 * 2 * 4 * 4 + 2 * 4 * 4  # samples x tasks x models x folds + pairs x models x folds
-    assert counts == {"GENES": 1, "COVERAGE": 1, "PCRES": 2, "DATASET": 4, "TRAIN": n_train, "PREDICT": n_train, "SUMMARIZE": 1}, counts
+    assert counts == {"GENES": 1, "COVERAGE": 1, "PCRES": 2, "DATASET": 4, "TRAIN": n_train, "SUMMARIZE": 1}, counts
     assert (t.status == "COMPLETED").all()
     names = set(t.name)
     assert "CHROMOFLOW:TRAIN (cellA_vs_cellB.fold-change.chromoformer-nohic.fold3)" in names
@@ -161,9 +188,9 @@ def test_profile_test_real(tmp_path):
     proc = nextflow(tmp_path, "-profile", "test_real", "--outdir", tmp_path / "results")
     metrics = pd.read_csv(tmp_path / "results" / "summary" / "metrics.tsv", sep="\t")
     assert len(metrics) == 2 * 2 * 3  # models x tasks x random:3 folds
-    assert metrics["n"].sum() == 2 * 2 * 18  # every real gene predicted once per model and task
+    assert metrics["n"].sum() == 2 * 2 * 19  # every real gene predicted once per model and task
     with h5py.File(tmp_path / "results" / "datasets" / "E003.h5") as h5:
-        assert list(h5.attrs["marks"]) == MARKS and len(h5["pcres/start"]) == 123
+        assert list(h5.attrs["marks"]) == MARKS and len(h5["pcres/start"]) == 131
 
 
 @pytest.mark.parametrize(
@@ -192,3 +219,104 @@ def test_bad_parameters(tmp_path):
     text = proc.stdout + proc.stderr
     assert "--models: 'chromoformer,bert' does not match" in text
     assert "--epochs: expected integer, got 'many'" in text
+
+
+# ------------------------------------------------------------------ quoting, caps and checks
+
+
+HOSTILE = "$(touch MARKER)"
+
+
+def hostile_copy(tmp_path: Path) -> Path:
+    """The simulated pair with hostile and spaced file names: tracks, contacts, expression and config."""
+    folder = tmp_path / f"in put {HOSTILE}"
+    folder.mkdir()
+    rows = []
+    for sample in ("cellA", "cellB"):
+        for m in MARKS:
+            dst = folder / f"{sample} {m} {HOSTILE}'q.bw"
+            shutil.copy(SIM / f"{sample}-{m}.bw", dst)
+            rows.append([sample, m, str(dst), f"{folder}/contacts {HOSTILE}.mcool::resolutions/5000", str(folder / f"expr {HOSTILE}.tsv")])
+    shutil.copy(SIM / "contacts.mcool", folder / f"contacts {HOSTILE}.mcool")
+    shutil.copy(SIM / "expression.tsv", folder / f"expr {HOSTILE}.tsv")
+    write_sheet(tmp_path / "sheet.csv", rows)
+    (folder / f"tiny {HOSTILE}.yaml").write_text("preset: tiny\n")
+    return folder
+
+
+def test_no_parameter_or_file_name_runs_code(tmp_path):
+    """Every string parameter and every file name carrying $(touch MARKER): the run works and nothing is executed."""
+    folder = hostile_copy(tmp_path)
+    out = tmp_path / f"results {HOSTILE}"
+    nextflow(
+        tmp_path, "-profile", "test", "--input", tmp_path / "sheet.csv", "--outdir", out,
+        "--gene_type", f"protein_coding,lncRNA {HOSTILE}", "--config", folder / f"tiny {HOSTILE}.yaml",
+        "--models", "deepchrome", "--folds", "1", "--normalization", "weight", "--score_column", f"x{HOSTILE}",
+        "--container", f"img{HOSTILE}", "--bedpe_anchors", "either",
+    )
+    metrics = pd.read_csv(out / "summary" / "metrics.tsv", sep="\t")
+    assert len(metrics) == 2 and (metrics.status == "scored").all() and set(metrics.fold) == {1}
+    markers = [p for p in tmp_path.rglob("MARKER")] + [p for p in Path.cwd().rglob("MARKER")]
+    assert not markers, markers
+    scripts = list((tmp_path / "work").rglob(".command.sh"))
+    assert scripts and any(HOSTILE in s.read_text() for s in scripts)  # the values did reach the scripts, quoted
+
+
+def test_help_creates_nothing(tmp_path):
+    proc = nextflow(tmp_path, "--help")
+    assert "--input" in proc.stdout and "--bedpe_anchors" in proc.stdout
+    assert not (tmp_path / "results").exists()
+
+
+def test_plain_run_fits_the_local_machine(tmp_path):
+    """No profile on a machine with fewer CPUs than the labels ask for: requests are capped, not refused."""
+    proc = nextflow(tmp_path, "-stub-run", "--input", SIM / "samplesheet.csv", "--genes", SIM / "genes.gtf", "--outdir", tmp_path / "r", "--models", "deepchrome", "--folds", 1)
+    assert "Process requirement exceeds available" not in proc.stdout + proc.stderr
+    t = trace(tmp_path / "r")
+    assert (t.status == "COMPLETED").all() and t.cpus.max() <= os.cpu_count()
+
+
+def test_single_fold_and_same_track_file_names(tmp_path):
+    """--folds 1 arrives as a number; two marks whose files share a name (in different folders) still stage."""
+    rows = []
+    for sample in ("cellA", "cellB"):
+        for m in MARKS:
+            d = tmp_path / sample / m
+            d.mkdir(parents=True)
+            shutil.copy(SIM / f"{sample}-{m}.bw", d / "signal.bw")
+            rows.append([sample, m, d / "signal.bw", f"{SIM}/contacts.mcool::resolutions/5000", SIM / "expression.tsv"])
+    write_sheet(tmp_path / "sheet.csv", rows)
+    nextflow(tmp_path, "-stub-run", "-profile", "test", "--input", tmp_path / "sheet.csv", "--folds", 1, "--outdir", tmp_path / "r")
+    t = trace(tmp_path / "r")
+    assert t.name.str.contains("TRAIN").sum() == 2 * 3 and (t.status == "COMPLETED").all()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--folds", "5"], "--folds 5: fold(s) 5 do not exist under --fold_scheme auto"),
+        (["--fold_scheme", "random:3", "--folds", "1,4"], "fold(s) 4 do not exist under --fold_scheme random:3"),
+        (["--max_pcres", "0"], "--max_pcres: 0 is below the minimum 1"),
+        (["--gene_type", "protein_coding,,lncRNA"], "--gene_type 'protein_coding,,lncRNA': empty item"),
+        (["--fold_scheme", "thirds"], "--fold_scheme: 'thirds' does not match"),
+        (["--bedpe_anchors", "both"], "--bedpe_anchors: 'both' is not one of auto, first, either"),
+        (["--genes", "/no/such/genes.gtf"], "--genes: /no/such/genes.gtf: file not found"),
+        (["--pretrained", "/no/such/*.pt"], "--pretrained: no file matches"),
+        (["--seed", "-1"], "--seed: -1 is below the minimum 0"),
+    ],
+)
+def test_bad_parameters_stop_before_any_task(tmp_path, args, message):
+    proc = nextflow(tmp_path, "-profile", "test", *args, "--outdir", tmp_path / "r", check=False)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "chromoflow cannot start" in text and message in text, text[-3000:]
+    assert not (tmp_path / "work").exists() or not any((tmp_path / "work").iterdir())
+
+
+def test_expression_table_must_name_every_sample(tmp_path):
+    expr = tmp_path / "expr.tsv"
+    expr.write_text((SIM / "expression.tsv").read_text().replace("cellB", "cellC"))
+    rows = [[s, m, str(SIM / f"{s}-{m}.bw"), "", str(expr)] for s in ("cellA", "cellB") for m in MARKS]
+    write_sheet(tmp_path / "sheet.csv", rows)
+    proc = nextflow(tmp_path, "-profile", "test", "--input", tmp_path / "sheet.csv", "--outdir", tmp_path / "r", check=False)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "column 'expression': expr.tsv has no column for sample 'cellB'" in text, text[-2000:]

@@ -4,9 +4,9 @@
  *   GENES ─┬─ PCRES (one per distinct contacts source) ─┐
  *          │   COVERAGE (BAM tracks only) ──────────────┼─ DATASET (per sample)
  *          └────────────────────────────────────────────┘       │
- *                         TRAIN (sample x task x model x fold) ─┤
- *                         PREDICT (held-out fold) ──────────────┤
- *                         SUMMARIZE (one table) ────────────────┘
+ *       TRAIN (sample x task x model x fold; writes held-out predictions) ─┤
+ *       or PREDICT (--pretrained: each checkpoint x sample) ───────────────┤
+ *                         SUMMARIZE (one table) ───────────────────────────┘
  */
 
 include { GENES     } from '../modules/local/genes'
@@ -17,11 +17,31 @@ include { TRAIN     } from '../modules/local/train'
 include { PREDICT   } from '../modules/local/predict'
 include { SUMMARIZE } from '../modules/local/summarize'
 
-// A file-name-safe id for a contacts source (its base name, plus the resolution for coolers).
+/** A file-name-safe id: the characters a task's output names may use. */
+def safeId(String text) { text.replaceAll(/[^A-Za-z0-9._-]/, '_') }
+
+// A file-name-safe id for a contacts source (its base name, plus the resolution for multi-resolution files).
 def contactsId(path, suffix) {
-    def base = path.name.replaceAll(/[^A-Za-z0-9._-]/, '_')
     def res = suffix ? '.' + suffix.replaceAll(/[^0-9]/, '') : ''
-    return "${base}${res}"
+    return safeId("${path.name}${res}")
+}
+
+/**
+ * A unique label per checkpoint, from its path: the file name, with parent
+ * folders prepended until no two checkpoints share it (a glob over
+ * training/<sample>/<task>/<model>/fold<k>/model.pt gives
+ * <sample>.<task>.<model>.fold<k>.model).
+ */
+def checkpointLabels(List paths) {
+    def parts = paths.collect { p -> p.toAbsolutePath().normalize().iterator().collect { it.toString() } }
+    def depth = paths.collect { 1 }
+    def label = { i -> def ps = parts[i]; def take = ps.takeRight(depth[i]); take[-1] = take[-1].replaceAll(/\.[^.]+$/, ''); safeId(take.join('.')) }
+    while (true) {
+        def labels = (0..<paths.size()).collect { label(it) }
+        def clash = labels.withIndex().findAll { l, i -> labels.count(l) > 1 && depth[i] < parts[i].size() }
+        if (!clash) return labels
+        clash.each { l, i -> depth[i] += 1 }
+    }
 }
 
 workflow CHROMOFLOW {
@@ -34,7 +54,7 @@ workflow CHROMOFLOW {
     main:
     ch_versions = Channel.empty()
 
-    GENES(Channel.value([[id: 'genes'], file(params.genes)]))
+    GENES(Channel.value([[id: 'genes'], file(params.genes.toString())]))
     genes = GENES.out.genes.map { meta, tsv -> tsv }.first()
     ch_versions = ch_versions.mix(GENES.out.versions)
 
@@ -78,14 +98,17 @@ workflow CHROMOFLOW {
     ch_datasets = DATASET.out.dataset.map { meta, h5 -> [meta.id, h5] }
 
     if (params.pretrained) {
-        // Predict-only: every sample with every checkpoint, all genes.
-        def checkpoints = files(params.pretrained)
+        // Predict-only: every sample with every checkpoint; each checkpoint is scored on its held-out genes.
+        def checkpoints = files(params.pretrained.toString()).sort { it.toString() }
         if (!checkpoints) error("--pretrained ${params.pretrained}: no file matches")
-        ch_predict_in = ch_datasets.combine(Channel.fromList(checkpoints)).map { name, h5, ckpt ->
-            def model = ckpt.baseName.replaceAll(/[^A-Za-z0-9._-]/, '_')
-            [[id: "${name}.pretrained.${model}", sample: name, label: name, task: 'auto', model: model, fold: null], h5, [], ckpt]
+        def labels = checkpointLabels(checkpoints)
+        def named = [checkpoints, labels].transpose()
+        ch_predict_in = ch_datasets.combine(Channel.fromList(named)).map { name, h5, ckpt, label ->
+            [[id: "${name}.${label}", sample: name, label: name, task: 'auto', model: 'auto', fold: 'auto'], h5, [], ckpt]
         }
-        ch_metrics = Channel.empty()
+        PREDICT(ch_predict_in)
+        ch_versions = ch_versions.mix(PREDICT.out.versions)
+        ch_runs = PREDICT.out.predictions.join(PREDICT.out.info).map { meta, tsv, info -> [meta, tsv, null, info] }
     } else {
         // Training: each job with its dataset (and the reference's, for fold change).
         ch_job_a = Channel.fromList(jobs).map { job -> [job.sample, job] }
@@ -98,23 +121,15 @@ workflow CHROMOFLOW {
             .mix(ch_job_a.filter { job, h5 -> !job.reference }.map { job, h5 -> [job, h5, []] })
         TRAIN(ch_train_in, config_yaml)
         ch_versions = ch_versions.mix(TRAIN.out.versions)
-        ch_predict_in = ch_train_in.map { job, h5, ref -> [job.id, job, h5, ref] }
-            .join(TRAIN.out.model.map { meta, pt -> [meta.id, pt] })
-            .map { id, job, h5, ref, pt -> [job, h5, ref, pt] }
-        ch_metrics = TRAIN.out.metrics.map { meta, json -> [meta.id, json] }
+        // The held-out predictions come from training itself: no second pass over the fold.
+        ch_runs = TRAIN.out.heldout.join(TRAIN.out.metrics).map { meta, tsv, json -> [meta, tsv, json, null] }
     }
 
-    PREDICT(ch_predict_in)
-    ch_versions = ch_versions.mix(PREDICT.out.versions)
-
-    // One manifest row per prediction file, then one summary.
-    ch_runs = PREDICT.out.predictions.map { meta, tsv -> [meta.id, meta, tsv] }
-        .join(ch_metrics, remainder: true)
-        .filter { it[1] != null }
+    // One manifest row per run, then one summary.
     ch_manifest = ch_runs
-        .map { id, meta, tsv, json -> [meta.label, meta.task, meta.model, meta.fold ?: '', tsv.name, json ? json.name : ''].join('\t') }
-        .collectFile(name: 'manifest.tsv', newLine: true, sort: true, seed: ['sample', 'task', 'model', 'fold', 'predictions', 'metrics'].join('\t'))
-    ch_run_files = ch_runs.flatMap { id, meta, tsv, json -> json ? [tsv, json] : [tsv] }.collect()
+        .map { meta, tsv, json, info -> [meta.label, meta.task, meta.model, meta.fold, tsv.name, json ? json.name : '', info ? info.name : ''].join('\t') }
+        .collectFile(name: 'manifest.tsv', newLine: true, sort: true, seed: ['sample', 'task', 'model', 'fold', 'predictions', 'metrics', 'info'].join('\t'))
+    ch_run_files = ch_runs.flatMap { meta, tsv, json, info -> [tsv, json, info].findAll { it } }.collect()
     SUMMARIZE(ch_manifest, ch_run_files)
     ch_versions = ch_versions.mix(SUMMARIZE.out.versions)
 

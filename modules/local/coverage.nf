@@ -11,19 +11,15 @@ process COVERAGE {
     path 'versions.yml',                    emit: versions
 
     script:
-    def args = task.ext.args ?: ''
     """
-    chromoflow coverage --bam '${bam}' ${args} -o '${meta.id}.bw'
+    chromoflow-coverage --bam ${Shell.quote(bam)} ${Shell.options(task.ext.args)} -o ${Shell.quote("${meta.id}.bw")}
 
-    cat <<END_VERSIONS > versions.yml
-    "${task.process}":
-        chromoflow: \$(chromoflow --version | sed 's/.*version //')
-    END_VERSIONS
+    ${Shell.versions(task.process, ['pysam', 'pyBigWig'])}
     """
 
     stub:
     """
-    touch '${meta.id}.bw'
-    printf '"${task.process}":\\n    chromoflow: stub\\n' > versions.yml
+    touch ${Shell.quote("${meta.id}.bw")}
+    ${Shell.stubVersions(task.process)}
     """
 }

@@ -4,7 +4,8 @@ process DATASET {
     container "${params.container}"
 
     input:
-    tuple val(meta), path(tracks, stageAs: 'tracks/*'), path(pcres), path(expression)
+    // Each track in its own folder: two marks' files may share a file name.
+    tuple val(meta), path(tracks, stageAs: 'track*/*'), path(pcres), path(expression)
     path genes
 
     output:
@@ -12,26 +13,19 @@ process DATASET {
     path 'versions.yml',                    emit: versions
 
     script:
-    def args = task.ext.args ?: ''
     // One --track MARK=FILE per mark, in meta.marks order (tracks are staged in that order).
-    def track_args = [meta.marks, tracks instanceof List ? tracks : [tracks]].transpose().collect { m, f -> "--track '${m}=${f}'" }.join(' ')
-    def pcre_arg = pcres ? "--pcres '${pcres}'" : ''
-    def expr_arg = expression ? "--expression '${expression}'" : ''
+    def files = tracks instanceof List ? tracks : [tracks]
+    def track_args = [meta.marks, files].transpose().collect { m, f -> "--track ${Shell.quote("${m}=${f}")}" }.join(' ')
+    def opts = Shell.options(['--pcres': pcres ?: null, '--expression': expression ?: null])
     """
-    chromoflow dataset --sample '${meta.id}' --genes '${genes}' ${pcre_arg} ${track_args} ${expr_arg} ${args} -j ${task.cpus} -o '${meta.id}.h5'
+    chromoflow-dataset --sample ${Shell.quote(meta.id)} --genes ${Shell.quote(genes)} ${opts} ${track_args} ${Shell.options(task.ext.args)} -j ${task.cpus} -o ${Shell.quote("${meta.id}.h5")}
 
-    cat <<END_VERSIONS > versions.yml
-    "${task.process}":
-        chromoflow: \$(chromoflow --version | sed 's/.*version //')
-        pyBigWig: \$(python3 -c 'import importlib.metadata as m; print(m.version("pyBigWig"))')
-        pysam: \$(python3 -c 'import importlib.metadata as m; print(m.version("pysam"))')
-        h5py: \$(python3 -c 'import importlib.metadata as m; print(m.version("h5py"))')
-    END_VERSIONS
+    ${Shell.versions(task.process, ['pyBigWig', 'pysam', 'h5py'])}
     """
 
     stub:
     """
-    touch '${meta.id}.h5'
-    printf '"${task.process}":\\n    chromoflow: stub\\n' > versions.yml
+    touch ${Shell.quote("${meta.id}.h5")}
+    ${Shell.stubVersions(task.process)}
     """
 }

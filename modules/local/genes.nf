@@ -11,21 +11,17 @@ process GENES {
     path 'versions.yml',                 emit: versions
 
     script:
-    def args = task.ext.args ?: ''
-    def format = annotation.name =~ /\.(gtf|gff)(\.gz)?$/ ? '--gtf' : '--bed'
-    if (format == '--bed') args = ''  // a biotype filter needs a GTF
+    def gtf = annotation.name ==~ /(?i).*\.(gtf|gff)(\.gz)?$/
+    def opts = (task.ext.args ?: [:]).findAll { k, v -> gtf || k != '--gene-type' }  // a biotype filter needs a GTF
     """
-    chromoflow genes ${format} '${annotation}' ${args} -o genes.tsv
+    chromoflow-genes ${gtf ? '--gtf' : '--bed'} ${Shell.quote(annotation)} ${Shell.options(opts)} -o genes.tsv
 
-    cat <<END_VERSIONS > versions.yml
-    "${task.process}":
-        chromoflow: \$(chromoflow --version | sed 's/.*version //')
-    END_VERSIONS
+    ${Shell.versions(task.process)}
     """
 
     stub:
     """
     printf 'gene_id\\tchrom\\ttss\\tstrand\\n' > genes.tsv
-    printf '"${task.process}":\\n    chromoflow: stub\\n' > versions.yml
+    ${Shell.stubVersions(task.process)}
     """
 }

@@ -12,22 +12,17 @@ process PCRES {
     path 'versions.yml',                           emit: versions
 
     script:
-    def args = task.ext.args ?: ''
-    // A .mcool is addressed with its resolution: file.mcool::resolutions/N
+    // A multi-resolution file is addressed with its resolution: file.mcool::resolutions/N
     def source = meta.uri_suffix ? "${contacts}${meta.uri_suffix}" : "${contacts}"
     """
-    chromoflow pcres --genes '${genes}' --contacts '${source}' ${args} -o '${meta.id}.pcres.tsv'
+    chromoflow-pcres --genes ${Shell.quote(genes)} --contacts ${Shell.quote(source)} ${Shell.options(task.ext.args)} -o ${Shell.quote("${meta.id}.pcres.tsv")}
 
-    cat <<END_VERSIONS > versions.yml
-    "${task.process}":
-        chromoflow: \$(chromoflow --version | sed 's/.*version //')
-        cooler: \$(python3 -c 'import importlib.metadata as m; print(m.version("cooler"))')
-    END_VERSIONS
+    ${Shell.versions(task.process, ['hictkpy'])}
     """
 
     stub:
     """
-    printf 'gene_id\\trank\\tchrom\\tstart\\tend\\tscore\\n' > '${meta.id}.pcres.tsv'
-    printf '"${task.process}":\\n    chromoflow: stub\\n' > versions.yml
+    printf 'gene_id\\trank\\tchrom\\tstart\\tend\\tscore\\n' > ${Shell.quote("${meta.id}.pcres.tsv")}
+    ${Shell.stubVersions(task.process)}
     """
 }

@@ -8,28 +8,22 @@ process PREDICT {
 
     output:
     tuple val(meta), path("${meta.id}.predictions.tsv"), emit: predictions
-    tuple val(meta), path("${meta.id}.attention.bedpe*"), emit: attention, optional: true
+    tuple val(meta), path("${meta.id}.info.json"),       emit: info
     path 'versions.yml',                                 emit: versions
 
     script:
-    def args = task.ext.args ?: ''
-    def ref_arg = reference ? "--reference '${reference}'" : ''
-    def fold_arg = meta.fold ? "--fold ${meta.fold}" : ''
-    def att_arg = params.attention && meta.model == 'chromoformer' ? "--attention '${meta.id}.attention.bedpe'" : ''
+    def opts = Shell.options(['--reference': reference ?: null, '--info': "${meta.id}.info.json"])
     """
     export OMP_NUM_THREADS=${task.cpus}
-    chromoflow predict --dataset '${dataset}' ${ref_arg} --checkpoint '${checkpoint}' ${fold_arg} ${att_arg} ${args} -o '${meta.id}.predictions.tsv'
+    chromoflow-predict --dataset ${Shell.quote(dataset)} --checkpoint ${Shell.quote(checkpoint)} ${opts} ${Shell.options(task.ext.args)} -o ${Shell.quote("${meta.id}.predictions.tsv")}
 
-    cat <<END_VERSIONS > versions.yml
-    "${task.process}":
-        chromoflow: \$(chromoflow --version | sed 's/.*version //')
-        torch: \$(python3 -c 'import importlib.metadata as m; print(m.version("torch"))')
-    END_VERSIONS
+    ${Shell.versions(task.process, ['torch'])}
     """
 
     stub:
     """
-    printf 'gene_id\\tprediction\\tfold\\n' > '${meta.id}.predictions.tsv'
-    printf '"${task.process}":\\n    chromoflow: stub\\n' > versions.yml
+    printf 'gene_id\\tprediction\\tfold\\theldout\\n' > ${Shell.quote("${meta.id}.predictions.tsv")}
+    echo '{}' > ${Shell.quote("${meta.id}.info.json")}
+    ${Shell.stubVersions(task.process)}
     """
 }

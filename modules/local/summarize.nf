@@ -16,17 +16,14 @@ process SUMMARIZE {
 
     script:
     """
-    chromoflow summarize --manifest '${manifest}' --base runs -o .
+    chromoflow-summarize --manifest ${Shell.quote(manifest)} --base runs -o .
 
-    cat <<END_VERSIONS > versions.yml
-    "${task.process}":
-        chromoflow: \$(chromoflow --version | sed 's/.*version //')
-    END_VERSIONS
+    ${Shell.versions(task.process)}
     """
 
     stub:
     """
     touch metrics.tsv metrics_by_model.tsv predictions.tsv
-    printf '"${task.process}":\\n    chromoflow: stub\\n' > versions.yml
+    ${Shell.stubVersions(task.process)}
     """
 }

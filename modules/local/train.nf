@@ -8,33 +8,31 @@ process TRAIN {
     path config_yaml
 
     output:
-    tuple val(meta), path('model.pt'),     emit: model
-    tuple val(meta), path("${meta.id}.metrics.json"), emit: metrics
+    tuple val(meta), path('model.pt'),                  emit: model
+    tuple val(meta), path("${meta.id}.heldout.tsv"),    emit: heldout
+    tuple val(meta), path("${meta.id}.metrics.json"),   emit: metrics
     tuple val(meta), path('metrics.json'), path('history.tsv'), path('heldout.tsv'), path('*.png'), emit: reports
-    path 'versions.yml',                   emit: versions
+    path 'versions.yml',                                emit: versions
 
     script:
-    def args = task.ext.args ?: ''
     def config = config_yaml ? config_yaml.name : (task.ext.preset ?: 'default')
-    def ref_arg = reference ? "--reference '${reference}'" : ''
+    def opts = Shell.options(['--reference': reference ?: null, '--model': meta.model, '--task': meta.task, '--fold': meta.fold, '--config': config])
     """
     export OMP_NUM_THREADS=${task.cpus}
-    chromoflow train --dataset '${dataset}' ${ref_arg} --model ${meta.model} --task ${meta.task} --fold ${meta.fold} \\
-        --config '${config}' ${args} -o .
-    cp metrics.json '${meta.id}.metrics.json'
+    chromoflow-train --dataset ${Shell.quote(dataset)} ${opts} ${Shell.options(task.ext.args)} -o .
+    cp metrics.json ${Shell.quote("${meta.id}.metrics.json")}
+    cp heldout.tsv ${Shell.quote("${meta.id}.heldout.tsv")}
 
-    cat <<END_VERSIONS > versions.yml
-    "${task.process}":
-        chromoflow: \$(chromoflow --version | sed 's/.*version //')
-        torch: \$(python3 -c 'import importlib.metadata as m; print(m.version("torch"))')
-    END_VERSIONS
+    ${Shell.versions(task.process, ['torch'])}
     """
 
     stub:
     """
-    touch model.pt history.tsv heldout.tsv history.png
-    echo '{"task": "${meta.task}", "model": "${meta.model}", "fold": ${meta.fold}, "sample": "${meta.sample}", "heldout": {}}' > metrics.json
-    cp metrics.json '${meta.id}.metrics.json'
-    printf '"${task.process}":\\n    chromoflow: stub\\n' > versions.yml
+    touch model.pt history.tsv history.png
+    printf 'gene_id\\tprediction\\tfold\\n' > heldout.tsv
+    echo '{"heldout": {}}' > metrics.json
+    cp metrics.json ${Shell.quote("${meta.id}.metrics.json")}
+    cp heldout.tsv ${Shell.quote("${meta.id}.heldout.tsv")}
+    ${Shell.stubVersions(task.process)}
     """
 }

@@ -236,6 +236,66 @@ class GeneDataset:
         return out
 
 
+def pcre_counts(pcre_table: pd.DataFrame, n_genes: int) -> tuple[np.ndarray, np.ndarray]:
+    """(pCREs per gene, first row per gene) of a pCRE table grouped by gene in gene order."""
+    gi = pcre_table["gene_index"].to_numpy(np.int64)
+    counts = np.bincount(gi, minlength=n_genes) if len(gi) else np.zeros(n_genes, np.int64)
+    offset = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    return counts, offset
+
+
+def create_dataset_file(h5, attrs: dict, genes: pd.DataFrame, pcres: pd.DataFrame):
+    """Write everything of the layout (module docstring) but the feature arrays into an open HDF5 file.
+
+    ``attrs``: sample, marks, bin_sizes, window, max_pcres, folds, n_folds and any
+    other root attributes; ``genes``: gene_id, chrom, tss, strand (+/-), fold,
+    expression, label, target and optionally gene_name; ``pcres``: gene_index,
+    chrom, start, end, score, grouped by gene in gene order, best first.
+    Returns the empty ``/promoter/<b>`` and ``/pcres/features/<b>`` datasets
+    for the caller to fill (all at once or chunk by chunk).
+    """
+    from .. import __version__
+
+    str_dt = h5py.string_dtype("utf-8")
+    G, M = len(genes), len(attrs["marks"])
+    bin_sizes = [int(b) for b in attrs["bin_sizes"]]
+    h5.attrs.update(
+        {
+            **{k: v for k, v in attrs.items() if k not in ("marks", "bin_sizes")},
+            "format": FORMAT, "format_version": FORMAT_VERSION, "chromoflow_version": __version__,
+            "marks": np.array(list(attrs["marks"]), dtype=object), "bin_sizes": np.array(bin_sizes, np.int64),
+        }
+    )
+    counts, offset = pcre_counts(pcres, G)
+
+    def text(values):
+        return np.array(list(values), dtype=object).astype(str_dt)
+
+    g = h5.create_group("genes")
+    g["gene_id"] = text(genes["gene_id"])
+    g["chrom"] = text(genes["chrom"])
+    g["gene_name"] = text(genes["gene_name"] if "gene_name" in genes else [""] * G)
+    g["tss"] = genes["tss"].to_numpy(np.int64)
+    g["strand"] = np.where(genes["strand"].to_numpy() == "+", 1, -1).astype(np.int8)
+    g["fold"] = genes["fold"].to_numpy(np.int32)
+    g["expression"] = genes["expression"].to_numpy(np.float64)
+    g["label"] = genes["label"].to_numpy(np.int8)
+    g["target"] = genes["target"].to_numpy(np.float32)
+    g["pcre_offset"] = offset
+    g["pcre_count"] = counts.astype(np.int32)
+    p = h5.create_group("pcres")
+    p["gene_index"] = pcres["gene_index"].to_numpy(np.int32)
+    p["chrom"] = text(pcres["chrom"])
+    p["start"] = pcres["start"].to_numpy(np.int64)
+    p["end"] = pcres["end"].to_numpy(np.int64)
+    p["score"] = pcres["score"].to_numpy(np.float32)
+    lengths = (pcres["end"] - pcres["start"]).to_numpy()
+    window = int(attrs["window"])
+    promoter = {b: h5.create_dataset(f"promoter/{b}", (G, window // b, M), np.float32) for b in bin_sizes}
+    features = {b: h5.create_dataset(f"pcres/features/{b}", (int(n_bins(lengths, b).sum()), M), np.float32) for b in bin_sizes}
+    return promoter, features
+
+
 def _check_consistent(path, attrs, genes, pcres, promoter, features) -> None:
     """Shapes and values a damaged or hand-edited file could get wrong, checked once at load."""
     G, M, P = len(genes), len(attrs["marks"]), len(pcres)

@@ -19,9 +19,8 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from .. import __version__
 from .._io import atomic_output
-from ..data.dataset import FORMAT, FORMAT_VERSION
+from ..data.dataset import create_dataset_file, pcre_counts
 from ..errors import ChromoflowError
 from ..genome import missing_chroms, sort_chroms
 from ..log import info, note, warn
@@ -190,65 +189,32 @@ def build_dataset(
     note(f"folds: {scheme} ({why})")
 
     G, M, P = len(genes), len(marks), len(pcre_table)
-    counts = np.bincount(pcre_table["gene_index"].to_numpy(), minlength=G) if P else np.zeros(G, np.int64)
-    offset = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    counts, offset = pcre_counts(pcre_table, G)
     lengths = (pcre_table["end"] - pcre_table["start"]).to_numpy()
     bin_offset = {b: np.concatenate([[0], np.cumsum(n_bins(lengths, b))]).astype(np.int64) for b in layout.bin_sizes}
 
     tasks, spans = [], []
-    tss_all = genes["tss"].to_numpy(np.int64)
+    tss_pos = genes["tss"].to_numpy(np.int64)
     strand_all = np.where(genes["strand"].to_numpy() == "+", 1, -1).astype(np.int8)
     for a, z in _chunks(genes, CHUNK_GENES):
         pa, pz = int(offset[a]), int(offset[z - 1] + counts[z - 1])
         tasks.append(
             (
-                [str(f) for f in track_files], min_mapq, genes["chrom"].iat[a], tss_all[a:z], strand_all[a:z],
+                [str(f) for f in track_files], min_mapq, genes["chrom"].iat[a], tss_pos[a:z], strand_all[a:z],
                 pcre_table["start"].to_numpy(np.int64)[pa:pz], pcre_table["end"].to_numpy(np.int64)[pa:pz], layout,
             )
         )
         spans.append((a, z, pa, pz))
 
-    str_dt = h5py.string_dtype("utf-8")
+    columns = genes.assign(fold=fold, expression=expr, label=label, target=target)
+    attrs = {
+        "sample": sample, "marks": marks, "bin_sizes": layout.bin_sizes, "window": layout.window, "max_pcres": layout.max_pcres,
+        "folds": scheme, "n_folds": int(fold.max()) if len(fold) else 0, "fold_reason": why, "fold_seed": seed,
+        "label_threshold": threshold, "sources": json.dumps(sources or {}, sort_keys=True),
+    }
     with atomic_output(out) as tmp:
         with h5py.File(tmp, "w") as h5:
-            h5.attrs.update(
-                {
-                    "format": FORMAT,
-                    "format_version": FORMAT_VERSION,
-                    "chromoflow_version": __version__,
-                    "sample": sample,
-                    "marks": np.array(marks, dtype=object),
-                    "bin_sizes": np.array(layout.bin_sizes, np.int64),
-                    "window": layout.window,
-                    "max_pcres": layout.max_pcres,
-                    "folds": scheme,
-                    "n_folds": int(fold.max()) if len(fold) else 0,
-                    "fold_reason": why,
-                    "fold_seed": seed,
-                    "label_threshold": threshold,
-                    "sources": json.dumps(sources or {}, sort_keys=True),
-                }
-            )
-            g = h5.create_group("genes")
-            g["gene_id"] = np.array(genes["gene_id"].to_numpy(), dtype=object).astype(str_dt)
-            g["chrom"] = np.array(genes["chrom"].to_numpy(), dtype=object).astype(str_dt)
-            g["gene_name"] = np.array(genes["gene_name"].to_numpy() if "gene_name" in genes else [""] * G, dtype=object).astype(str_dt)
-            g["tss"] = tss_all
-            g["strand"] = strand_all
-            g["fold"] = fold.astype(np.int32)
-            g["expression"] = expr
-            g["label"] = label
-            g["target"] = target
-            g["pcre_offset"] = offset
-            g["pcre_count"] = counts.astype(np.int32)
-            p = h5.create_group("pcres")
-            p["gene_index"] = pcre_table["gene_index"].to_numpy(np.int32)
-            p["chrom"] = np.array(pcre_table["chrom"].to_numpy(), dtype=object).astype(str_dt)
-            p["start"] = pcre_table["start"].to_numpy(np.int64)
-            p["end"] = pcre_table["end"].to_numpy(np.int64)
-            p["score"] = pcre_table["score"].to_numpy(np.float32)
-            prom_ds = {b: h5.create_dataset(f"promoter/{b}", (G, layout.window // b, M), np.float32) for b in layout.bin_sizes}
-            feat_ds = {b: h5.create_dataset(f"pcres/features/{b}", (int(bin_offset[b][-1]), M), np.float32) for b in layout.bin_sizes}
+            prom_ds, feat_ds = create_dataset_file(h5, attrs, columns, pcre_table)
 
             def results():
                 if jobs <= 1 or len(tasks) == 1:

@@ -70,6 +70,8 @@ def load_file(path: str | os.PathLike) -> dict:
     path = Path(path)
     if not path.is_file():
         raise ChromoflowError(f"{path}: checkpoint file does not exist")
+    if tuple(int(x) for x in re.findall(r"\d+", torch.__version__)[:2]) < (2, 6):
+        raise ChromoflowError(f"torch {torch.__version__} lets a checkpoint run code despite weights_only=True (CVE-2025-32434); upgrade to torch >= 2.6 before loading {path}")
     if path.stat().st_size == 0:
         raise ChromoflowError(f"{path}: empty file, not a PyTorch checkpoint")
     try:

@@ -63,6 +63,7 @@ def train(
     seed: int = 0,
     resume: bool = False,
     on_epoch=None,
+    val_fold: int | None = None,
 ) -> dict:
     """Train and evaluate; returns the metrics written to ``metrics.json``.
 
@@ -90,13 +91,23 @@ def train(
     check_geometry(ds_a, model, model_name, "--config")
     model.to(dev)
 
-    train_pos, val = split_validation(pool, t["val_fraction"], seed)
+    if val_fold is not None:
+        if val_fold == fold:
+            raise ChromoflowError(f"--val-fold {val_fold} is the held-out --fold; choose another fold for validation")
+        val = pool[data.fold[pool] == val_fold]
+        if not len(val):
+            raise ChromoflowError(f"--val-fold {val_fold}: no training gene is in that fold of {dataset}")
+        train_pos = pool[data.fold[pool] != val_fold]
+        if t["select"] == "last" and t["val_fraction"] == 0:
+            t["select"] = "best"  # a validation fold was asked for: use it
+    else:
+        train_pos, val = split_validation(pool, t["val_fraction"], seed)
     if t["drop_last"] and len(train_pos) < t["batch_size"]:
         raise ChromoflowError(f"only {len(train_pos)} training genes, fewer than one batch of {t['batch_size']} (drop_last); use --batch-size {max(1, len(train_pos) // 2)}")
     identity = plain(
         {
             "dataset": file_fingerprint(dataset), "reference": file_fingerprint(reference), "model": model_name, "task": task,
-            "fold": fold, "seed": seed, "config": cfg, "n_genes": len(data),
+            "fold": fold, "val_fold": val_fold, "seed": seed, "config": cfg, "n_genes": len(data),
         }
     )
     with output_folder(outdir) as out:
