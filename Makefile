@@ -29,7 +29,9 @@ demo: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(NEXTFLOW) run . -profile test --outdir $(DEMO)
 
 bench: setup
+	$(BIN)/pip install --quiet -e ".[test,bench]"
 	$(BIN)/python benchmarks/bench_dataset.py
+	$(BIN)/python benchmarks/bench_pcres.py
 	$(BIN)/python benchmarks/bench_train.py
 
 clean:

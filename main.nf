@@ -32,7 +32,7 @@ def checkInputs() {
     def isYaml = config ==~ /(?i).*\.ya?ml$/
     if (isYaml && !file(config).exists()) errors << "--config ${config}: file not found"
     if (!isYaml && !(config in PRESETS)) errors << "--config ${config}: expected a preset (${PRESETS.join(', ')}) or a .yaml file"
-    if (params.gene_type && params.gene_type.toString().tokenize(',').any { !it.trim() }) errors << "--gene_type '${params.gene_type}': empty item in the comma-separated list"
+    if (params.gene_type && params.gene_type.toString().split(',', -1).any { !it.trim() }) errors << "--gene_type '${params.gene_type}': empty item in the comma-separated list"
 
     // Folds: numbers within the scheme.
     def scheme = params.fold_scheme.toString()

@@ -89,3 +89,72 @@ def test_binned_files_must_split_the_genes(tmp_path):
         import_binned([TOY, TOY], tmp_path / "x.h5")
     with pytest.raises(ChromoflowError, match="5 mark columns, but 4 marks are named"):
         import_binned([TOY], tmp_path / "x.h5", marks=["a", "b", "c", "d"])
+
+
+# ------------------------------------------------------------------ other genomes
+
+
+MOUSE_COOL = EXTERNAL / "Scc1-control.chr1-40Mb.10000.cool"
+
+
+def test_real_mouse_gtf_and_sparse_cooler_min_count(tmp_path):
+    """Real mouse files: StringTie GTF (no gene records) + a sparse 10 kb Hi-C (mm9): O/E against cooler's own API."""
+    import cooler
+
+    assert run("genes", "--gtf", EXTERNAL / "B16.stringtie.head.gtf", "-o", tmp_path / "genes.tsv").exit_code == 0
+    genes = pd.read_csv(tmp_path / "genes.tsv", sep="\t")
+    assert (genes.chrom == "chr1").all() and len(genes) > 50
+    for min_count, name in ((1, "all.tsv"), (5, "five.tsv")):
+        res = run("pcres", "--genes", tmp_path / "genes.tsv", "--contacts", MOUSE_COOL, "--max-length", 10_000, "--min-count", min_count, "-o", tmp_path / name)
+        assert res.exit_code == 0, res.output
+        assert "normalisation weight, resolution 10000 bp" in res.output
+    every, strict = (pd.read_csv(tmp_path / n, sep="\t") for n in ("all.tsv", "five.tsv"))
+    clr = cooler.Cooler(str(MOUSE_COOL))
+    raw = clr.matrix(balance=False).fetch("chr1")
+    bal = clr.matrix(balance=True).fetch("chr1")
+    band = 2_000_000 // 10_000 + 1
+    expected = np.array([np.nanmean(np.diagonal(bal, d)) for d in range(band + 1)])
+    reads = raw[(every.groupby("gene_id").head(1).merge(genes, on="gene_id").tss // 10_000).to_numpy(), (every.groupby("gene_id").head(1).start // 10_000).to_numpy()]
+    assert (reads < 2).mean() > 0.5  # sparse map: without --min-count most top partners are single reads
+    # Independent: the best partner of each gene by O/E among pixels with >= 5 reads, from dense matrices.
+    checked = 0
+    for g in genes.itertuples():
+        first = {}  # partner -> score from the first TSS (longest transcript first) that contacts it
+        for tss in map(int, str(g.tss_all).split(",")):
+            row = min(tss // 10_000, raw.shape[0] - 1)
+            for j in range(max(0, row - band), min(raw.shape[0], row + band + 1)):
+                if j != row and raw[row, j] >= 5 and np.isfinite(bal[row, j]):
+                    first.setdefault(j, bal[row, j] / expected[abs(j - row)])
+        scores = sorted(((v, f"chr1:{j * 10_000}-{j * 10_000 + 10_000}") for j, v in first.items() if v > 1.5), key=lambda t: (-t[0], t[1]))[:8]
+        mine = strict[strict.gene_id == g.gene_id]
+        assert [f"{c}:{s}-{e}" for c, s, e in zip(mine.chrom, mine.start, mine.end)] == [t[1] for t in scores], g.gene_id
+        np.testing.assert_allclose(mine.score, [t[0] for t in scores], rtol=1e-5)  # pcres.tsv keeps 6 digits
+        checked += len(mine)
+    assert checked > 20
+
+
+def test_mouse_genome_end_to_end(tmp_path):
+    """A mouse-shaped genome through every step: the fold scheme is chosen for it, and said."""
+    sim = tmp_path / "mm"
+    assert run("simulate", "--genes", 200, "--assembly", "mm10", "--seed", 3, "-o", sim).exit_code == 0
+    assert run("genes", "--gtf", sim / "genes.gtf", "-o", tmp_path / "genes.tsv").exit_code == 0
+    assert run("pcres", "--genes", tmp_path / "genes.tsv", "--contacts", f"{sim}/contacts.mcool::resolutions/5000", "--max-distance", 1_000_000, "-o", tmp_path / "pcres.tsv").exit_code == 0
+    tracks = [a for m in BINNED_MARKS + ["H3K27ac", "H3K9ac"] for a in ("--track", f"{m}={sim / f'cellA-{m}.bw'}")]
+    res = run("dataset", "--sample", "cellA", "--genes", tmp_path / "genes.tsv", "--pcres", tmp_path / "pcres.tsv", *tracks, "--expression", sim / "expression.tsv", "-o", tmp_path / "mm.h5")
+    assert res.exit_code == 0, res.output
+    assert "folds: chrom:4 (auto: not a human genome (main chromosomes 1, 2, 3" in res.output
+    ds = GeneDataset.load(tmp_path / "mm.h5")
+    assert ds.attrs["folds"] == "chrom:4" and set(ds.genes.fold) == {1, 2, 3, 4}
+    assert ds.genes.groupby("chrom").fold.nunique().max() == 1
+    res = run("train", "--dataset", tmp_path / "mm.h5", "--model", "chromoformer", "--task", "regression", "--fold", 2, "--config", "tiny", "--epochs", 3, "-o", tmp_path / "run")
+    assert res.exit_code == 0, res.output
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["heldout"]["pearson_r"] > 0.3
+
+
+def test_chromosome_spelling_mismatch_names_both_and_the_fix(tmp_path):
+    genes = tmp_path / "genes.tsv"
+    genes.write_text("gene_id\tchrom\ttss\tstrand\nA\t1\t5000000\t+\nB\t1\t9000000\t-\n")
+    res = run("pcres", "--genes", genes, "--contacts", MOUSE_COOL, "--max-length", 10_000, "-o", tmp_path / "p.tsv")
+    assert res.exit_code == 1
+    assert "chromosome names differ" in res.output and "(e.g. '1')" in res.output and "(e.g. 'chr1')" in res.output
+    assert "add a 'chr' prefix to the names in" in res.output

@@ -379,3 +379,18 @@ def test_official_checkpoint_fold_from_its_name(demo_dataset, tmp_path):
     res = run("predict", "--dataset", demo_dataset, "--checkpoint", tmp_path / "weights.pt", "-o", tmp_path / "r.tsv")
     assert res.exit_code == 0 and "not scored" in res.output
     assert pd.read_csv(tmp_path / "r.tsv", sep="\t").heldout.isna().all()
+
+
+def test_predictions_as_browser_tracks(trained, sim_datasets, tmp_path):
+    out = trained[("chromoformer", "regression")]
+    res = run("predict", "--dataset", sim_datasets["cellA"], "--checkpoint", out / "model.pt", "--fold", FOLD, "--bed", tmp_path / "p.bed", "-o", tmp_path / "p.tsv")
+    assert res.exit_code == 0, res.output
+    assert run("predict", "--dataset", sim_datasets["cellA"], "--checkpoint", out / "model.pt", "--fold", FOLD, "--bed", tmp_path / "p.bedgraph", "-o", tmp_path / "q.tsv").exit_code == 0
+    pred = pd.read_csv(tmp_path / "p.tsv", sep="\t").set_index("gene_id")
+    bed = pd.read_csv(tmp_path / "p.bed", sep="\t", header=None, names=["chrom", "start", "end", "name", "score", "strand", "prediction", "gene_name"])
+    assert len(bed) == len(pred) and (bed.end - bed.start == 1).all() and bed.score.between(0, 1000).all()
+    assert (bed.start.to_numpy() == pred.loc[bed.name, "tss"].to_numpy()).all()
+    np.testing.assert_allclose(bed.prediction, pred.loc[bed.name, "prediction"], rtol=1e-5)
+    assert bed.score.iat[int(bed.prediction.argmax())] == 1000 and bed.score.iat[int(bed.prediction.argmin())] == 0
+    graph = pd.read_csv(tmp_path / "p.bedgraph", sep="\t", header=None)
+    assert graph.shape == (len(pred), 4) and (graph.groupby(0)[1].apply(lambda s: s.is_monotonic_increasing)).all()

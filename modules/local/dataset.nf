@@ -15,7 +15,8 @@ process DATASET {
     script:
     // One --track MARK=FILE per mark, in meta.marks order (tracks are staged in that order).
     def files = tracks instanceof List ? tracks : [tracks]
-    def track_args = [meta.marks, files].transpose().collect { m, f -> "--track ${Shell.quote("${m}=${f}")}" }.join(' ')
+    // f.toString(), not "${f}": Nextflow shell-escapes paths interpolated into strings, and Shell.quote does the quoting.
+    def track_args = [meta.marks, files].transpose().collect { m, f -> '--track ' + Shell.quote(m + '=' + f.toString()) }.join(' ')
     def opts = Shell.options(['--pcres': pcres ?: null, '--expression': expression ?: null])
     """
     chromoflow-dataset --sample ${Shell.quote(meta.id)} --genes ${Shell.quote(genes)} ${opts} ${track_args} ${Shell.options(task.ext.args)} -j ${task.cpus} -o ${Shell.quote("${meta.id}.h5")}

@@ -12,8 +12,9 @@ process PCRES {
     path 'versions.yml',                           emit: versions
 
     script:
-    // A multi-resolution file is addressed with its resolution: file.mcool::resolutions/N
-    def source = meta.uri_suffix ? "${contacts}${meta.uri_suffix}" : "${contacts}"
+    // A multi-resolution file is addressed with its resolution: file.mcool::resolutions/N.
+    // (.name, not the path itself: Nextflow shell-escapes paths interpolated into strings.)
+    def source = contacts.name + (meta.uri_suffix ?: '')
     """
     chromoflow-pcres --genes ${Shell.quote(genes)} --contacts ${Shell.quote(source)} ${Shell.options(task.ext.args)} -o ${Shell.quote("${meta.id}.pcres.tsv")}
 

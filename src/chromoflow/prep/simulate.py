@@ -14,7 +14,7 @@ Each gene's log expression is the sum of
 
 Output folder::
 
-    chrom.sizes                      chromosome sizes (chr1..chr22, chrX, scaled)
+    chrom.sizes                      chromosome sizes (hg19's chr1..chr22, chrX, or mm10's chr1..chr19, chrX; scaled)
     genes.gtf                        gene records (protein_coding, some lncRNA)
     <sample>-<mark>.bw               7 marks x 2 samples, per-base depth (sparse)
     contacts.mcool                   Hi-C-like, resolutions 5000 and 10000, balanced
@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._io import atomic_output
+from .._io import atomic_output, output_folder
 from ..progress import progress
 from .bigwig import bigwig_output
 
@@ -50,6 +50,14 @@ _HG19 = {
     "chr16": 90354753, "chr17": 81195210, "chr18": 78077248, "chr19": 59128983, "chr20": 63025520,
     "chr21": 48129895, "chr22": 51304566, "chrX": 155270560,
 }
+# mm10 chromosome sizes, for a mouse-shaped genome (other genomes get other folds).
+_MM10 = {
+    "chr1": 195471971, "chr2": 182113224, "chr3": 160039680, "chr4": 156508116, "chr5": 151834684,
+    "chr6": 149736546, "chr7": 145441459, "chr8": 129401213, "chr9": 124595110, "chr10": 130694993,
+    "chr11": 122082543, "chr12": 120129022, "chr13": 120421639, "chr14": 124902244, "chr15": 104043685,
+    "chr16": 98207768, "chr17": 94987271, "chr18": 90702639, "chr19": 61431566, "chrX": 171031299,
+}
+ASSEMBLIES = {"hg19": _HG19, "mm10": _MM10}
 STEP = 50  # signal resolution of the synthetic tracks (bp)
 GENE_SPACING = 150_000  # mean bp per gene, about the human genome's
 COOL_RESOLUTIONS = (5000, 10000)
@@ -66,12 +74,13 @@ class Genome:
     log_expression: np.ndarray  # (genes, 2) log2(RPKM + 1)
 
 
-def simulate_genome(n_genes: int = 1000, seed: int = 0) -> Genome:
-    """Draw genes, enhancers, loops, activities and expression (no files)."""
+def simulate_genome(n_genes: int = 1000, seed: int = 0, assembly: str = "hg19") -> Genome:
+    """Draw genes, enhancers, loops, activities and expression (no files); chromosomes shaped like ``assembly``'s."""
     rng = np.random.default_rng(seed)
     total = n_genes * GENE_SPACING
-    scale = total / sum(_HG19.values())
-    chroms = {c: max(int(s * scale) // 10_000 * 10_000, 1_500_000) for c, s in _HG19.items()}
+    sizes = ASSEMBLIES[assembly]
+    scale = total / sum(sizes.values())
+    chroms = {c: max(int(s * scale) // 10_000 * 10_000, 1_500_000) for c, s in sizes.items()}
     # Genes spread over chromosomes in proportion to their size.
     weights = np.array(list(chroms.values()), float)
     per_chrom = rng.multinomial(n_genes, weights / weights.sum())
@@ -254,12 +263,12 @@ def ice_weights(i, j, counts, n_bins: int, ignore_diags: int = 2, tol: float = 1
     return w, {"converged": converged, "scale": float(scale), "ignore_diags": ignore_diags, "tol": tol, "cis_only": False, "divisive_weights": False, "mad_max": 0, "min_nnz": 0, "min_count": 0}
 
 
-def write_cooler(genome: Genome, path: Path, rng, max_distance: int = 1_000_000) -> None:
-    """A balanced multi-resolution cooler with the genome's loops planted."""
+def write_cooler(genome: Genome, path: Path, rng, max_distance: int = 1_000_000, resolutions=COOL_RESOLUTIONS) -> None:
+    """A balanced cooler with the genome's loops planted: multi-resolution (.mcool) or, for one resolution, a .cool."""
     import cooler
     import h5py
 
-    base = COOL_RESOLUTIONS[0]
+    base = resolutions[0]
     bins = cooler.binnify(pd.Series(genome.chroms), base)
     offsets = np.concatenate([[0], np.cumsum([-(-size // base) for size in genome.chroms.values()])])
     max_diag = max_distance // base
@@ -269,18 +278,28 @@ def write_cooler(genome: Genome, path: Path, rng, max_distance: int = 1_000_000)
         tss_bins = genome.genes.tss.to_numpy()[enh.gene_index.to_numpy()] // base
         i, j, c = _chrom_pixels(-(-size // base), max_diag, tss_bins, enh.centre.to_numpy() // base, enh.strength.to_numpy(), rng)
         parts.append(pd.DataFrame({"bin1_id": i + offsets[k], "bin2_id": j + offsets[k], "count": c}))
+
+    def balance(uri):
+        clr = cooler.Cooler(uri)
+        pix = clr.pixels()[:]
+        w, stats = ice_weights(pix.bin1_id.to_numpy(), pix.bin2_id.to_numpy(), pix["count"].to_numpy(), len(clr.bins()))
+        file, _, group = uri.partition("::")
+        with h5py.File(file, "r+") as h5:
+            dset = h5[f"{group or '/'}/bins".replace("//", "/")].create_dataset("weight", data=w)
+            dset.attrs.update(stats)
+
+    if len(resolutions) == 1:
+        with atomic_output(path) as tmp:
+            cooler.create_cooler(str(tmp), bins, parts, ordered=True, assembly="simulated")
+            balance(str(tmp))
+        return
     single = path.parent / f".{path.name}.base.cool"
     try:
         cooler.create_cooler(str(single), bins, parts, ordered=True, assembly="simulated")
         with atomic_output(path) as tmp:
-            cooler.zoomify_cooler(str(single), str(tmp), list(COOL_RESOLUTIONS), chunksize=10_000_000)
-            for res in COOL_RESOLUTIONS:
-                clr = cooler.Cooler(f"{tmp}::resolutions/{res}")
-                pix = clr.pixels()[:]
-                w, stats = ice_weights(pix.bin1_id.to_numpy(), pix.bin2_id.to_numpy(), pix["count"].to_numpy(), len(clr.bins()))
-                with h5py.File(tmp, "r+") as h5:
-                    dset = h5[f"resolutions/{res}/bins"].create_dataset("weight", data=w)
-                    dset.attrs.update(stats)
+            cooler.zoomify_cooler(str(single), str(tmp), list(resolutions), chunksize=10_000_000)
+            for res in resolutions:
+                balance(f"{tmp}::resolutions/{res}")
     finally:
         if single.exists():
             single.unlink()
@@ -331,11 +350,15 @@ def write_gtf(genome: Genome, path: Path) -> None:
             fh.write(f"{g.chrom.iat[i]}\tchromoflow\tgene\t{max(start[i], 0) + 1}\t{end[i]}\t.\t{g.strand.iat[i]}\t.\t{attrs}\n")
 
 
-def simulate(outdir: str | os.PathLike, n_genes: int = 1000, seed: int = 0, cool: bool = True, samples=SAMPLES) -> Genome:
-    """Write the synthetic cell-type pair to ``outdir`` (see the module docstring)."""
-    folder = Path(outdir)
-    folder.mkdir(parents=True, exist_ok=True)
-    genome = simulate_genome(n_genes, seed)
+def simulate(outdir: str | os.PathLike, n_genes: int = 1000, seed: int = 0, cool: bool = True, samples=SAMPLES, assembly: str = "hg19") -> Genome:
+    """Write the synthetic cell-type pair to ``outdir`` (see the module docstring); a failed run leaves no new folder."""
+    genome = simulate_genome(n_genes, seed, assembly)
+    with output_folder(outdir) as folder:
+        _write(genome, folder, seed, cool, samples)
+    return genome
+
+
+def _write(genome: Genome, folder: Path, seed: int, cool: bool, samples) -> None:
     # Independent streams per output keep each file reproducible on its own.
     streams = np.random.default_rng(seed + 1).spawn(4)
     with atomic_output(folder / "chrom.sizes") as tmp:
@@ -368,4 +391,3 @@ def simulate(outdir: str | os.PathLike, n_genes: int = 1000, seed: int = 0, cool
     )
     with atomic_output(folder / "samplesheet.csv") as tmp:
         sheet.to_csv(tmp, index=False)
-    return genome

@@ -45,7 +45,7 @@ from ..progress import progress
 from . import objective, plots
 from .checkpoint import load_model
 from .data import TaskData, check_geometry, match_marks, n_batches
-from .reports import prediction_frame, write_json, write_predictions
+from .reports import prediction_frame, write_json, write_predictions, write_tss_track
 from .trainer import autocast, pick_device
 
 _FOLD_IN_NAME = re.compile(r"fold[-_]?(\d+)", re.I)
@@ -85,6 +85,7 @@ def predict(
     batch_size: int = 256,
     heldout_fold: int | None = None,
     info_path: str | os.PathLike | None = None,
+    bed: str | os.PathLike | None = None,
 ) -> pd.DataFrame:
     dev = pick_device(device)
     model, info = load_model(checkpoint)
@@ -128,6 +129,8 @@ def predict(
     n_held = int(frame["heldout"].fillna(0).sum()) if held is not None else None
     note(f"{output}: held-out genes: {rule}" + (f"; {n_held} of {len(frame)} predicted genes are held out and scored" if n_held is not None else "; predictions are not scored"))
     write_predictions(frame, output)
+    if bed is not None:
+        write_tss_track(frame, bed, task)
     if want_attention:
         gene_idx = data.idx_a[positions]
         if info["name"] == "attentivechrome":

@@ -62,3 +62,36 @@ def prediction_frame(data: TaskData, positions, pred, heldout=None) -> pd.DataFr
 
 def write_predictions(frame: pd.DataFrame, path) -> None:
     write_tsv(frame, path, float_format="%.6g")
+
+
+def write_tss_track(frame: pd.DataFrame, path, task: str) -> None:
+    """Per-gene predictions at the TSS for genome browsers, sorted by position.
+
+    ``.bedgraph``/``.bg``: ``chrom, tss, tss + 1, prediction``. Anything else:
+    BED6+2 ``chrom, tss, tss + 1, gene_id, score, strand, prediction,
+    gene_name`` with ``score`` the prediction scaled to 0-1000 (probability x
+    1000, or min-max over the file for values) so browsers can shade it.
+    """
+    from ..genome import chrom_sort_key
+
+    order = sorted(range(len(frame)), key=lambda i: (chrom_sort_key(frame["chrom"].iat[i]), int(frame["tss"].iat[i])))
+    f = frame.iloc[order]
+    start = f["tss"].to_numpy(np.int64)
+    pred = f["prediction"].to_numpy(np.float64)
+    if str(path).lower().endswith((".bedgraph", ".bg")):
+        track = pd.DataFrame({"chrom": f["chrom"].to_numpy(), "start": start, "end": start + 1, "value": pred})
+    else:
+        if task == "classification":
+            scaled = pred * 1000
+        else:
+            lo, hi = (np.nanmin(pred), np.nanmax(pred)) if len(pred) else (0.0, 1.0)
+            scaled = (pred - lo) / (hi - lo) * 1000 if hi > lo else np.full(len(pred), 500.0)
+        track = pd.DataFrame(
+            {
+                "chrom": f["chrom"].to_numpy(), "start": start, "end": start + 1, "name": f["gene_id"].to_numpy(),
+                "score": np.clip(np.round(scaled), 0, 1000).astype(np.int64), "strand": f["strand"].to_numpy(),
+                "prediction": pred, "gene_name": f["gene_name"].to_numpy(),
+            }
+        )
+    with atomic_output(path) as tmp:
+        track.to_csv(tmp, sep="\t", header=False, index=False, float_format="%.6g")
