@@ -10,7 +10,10 @@ Each gene's log expression is the sum of
   away (beyond the ±20 kb promoter window), each weighted by its loop strength.
   Enhancer activity is written into H3K27ac/H3K4me1 at the enhancer and the
   loops into the contact map, so only a model that follows the contacts can
-  recover this term.
+  recover this term; and
+- an *elongation* term, written into H3K36me3 4–6 kb downstream of the TSS
+  (where the Chromoformer paper found H3K36me3 matters), so attribution
+  profiles should peak there.
 
 Output folder::
 
@@ -71,6 +74,7 @@ class Genome:
     promoter: np.ndarray  # (genes, 2) promoter activity per sample
     enhancer_activity: np.ndarray  # (enhancers, 2) in [0, 1]
     distal: np.ndarray  # (genes, 2)
+    elongation: np.ndarray  # (genes, 2) the H3K36me3 signal 4-6 kb downstream of the TSS
     log_expression: np.ndarray  # (genes, 2) log2(RPKM + 1)
 
 
@@ -130,9 +134,12 @@ def simulate_genome(n_genes: int = 1000, seed: int = 0, assembly: str = "hg19") 
     distal = np.zeros((n, 2))
     np.add.at(distal, enhancers["gene_index"].to_numpy(), contrib)
     noise = rng.normal(0.0, 0.3, (n, 2))
-    y = 2.5 + 1.2 * promoter + 1.0 * distal + noise
+    # Elongation: H3K36me3 4-6 kb into the gene body, as the Chromoformer paper found it matters.
+    e_a = rng.normal(0.0, 1.0, n)
+    elongation = np.stack([e_a, np.where(rng.random(n) < 0.3, rng.normal(0.0, 1.0, n), e_a)], axis=1)
+    y = 2.5 + 1.2 * promoter + 1.0 * distal + 0.7 * elongation + noise
     log_expression = np.clip(y, 0.0, None)
-    return Genome(chroms, genes, enhancers, promoter, activity, distal, log_expression)
+    return Genome(chroms, genes, enhancers, promoter, activity, distal, elongation, log_expression)
 
 
 def _gauss(x, mu, sd):
@@ -160,7 +167,8 @@ def _mark_lambda(genome: Genome, chrom: str, sample: int, mark: str, rng) -> np.
             lam[a:z] += 15 * u * (_gauss(x, tss - sign * 3000, 1500) + _gauss(x, tss + sign * 3000, 1500))
         elif mark == "H3K36me3":
             body = (sign * (x - tss) > 0) & (sign * (x - tss) < length)
-            lam[a:z] += 12 * u * body
+            e = 1.0 / (1.0 + np.exp(-1.5 * genome.elongation[g, sample]))
+            lam[a:z] += 12 * u * body + 30 * e * _gauss(x, tss + sign * 5000, 600)
         elif mark == "H3K27me3":
             lam[a:z] += 25 * (1 - u) * _gauss(x, tss, 6000)
     enh = genome.enhancers[genome.enhancers.chrom == chrom]
@@ -378,6 +386,7 @@ def _write(genome: Genome, folder: Path, seed: int, cool: bool, samples) -> None
     for s, sample in enumerate(samples):
         truth[f"promoter_{sample}"] = np.round(genome.promoter[:, s], 4)
         truth[f"distal_{sample}"] = np.round(genome.distal[:, s], 4)
+        truth[f"elongation_{sample}"] = np.round(genome.elongation[:, s], 4)
         truth[f"log2_expression_{sample}"] = np.round(genome.log_expression[:, s], 4)
     with atomic_output(folder / "truth.tsv") as tmp:
         truth.to_csv(tmp, sep="\t", index=False)

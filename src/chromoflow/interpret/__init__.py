@@ -1,0 +1,1 @@
+"""From predictions to biology: in-silico perturbation, enhancer-gene links, attribution tracks."""

@@ -1,0 +1,152 @@
+"""Where along the promoter window each mark matters: gradient x input, as bigWigs and a profile.
+
+For each gene, the gradient of the prediction (probability of the high
+class, or log2 expression) with respect to every promoter input bin, times
+the input (gradient x input), at each resolution the model reads. A coarse
+bin's attribution is spread evenly over its 100 bp sub-bins and the
+resolutions are summed, so every 100 bp of the window gets one number per
+mark. Written as:
+
+- ``attribution.<mark>.bw``: genomic coordinates on a 100 bp grid (the
+  window of each gene at its TSS, shifted by < 100 bp onto the grid; where
+  windows of several genes overlap, their mean);
+- ``attribution_profile.tsv`` and ``.png``: the mean over genes by position
+  relative to the TSS, in transcription direction (negative = upstream).
+
+Also the regulation transformer's attention of the promoter to each pCRE
+(:func:`pcre_attention`), for the links table.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..progress import progress
+from ..training import objective
+from ..training.batches import to_tensors
+from ..training.plots import _pyplot, _save
+from ..training.trainer import autocast
+
+
+def _batches(data, positions, inputs, device, batch_size):
+    for chunk in np.array_split(positions, max(1, -(-len(positions) // batch_size))):
+        if len(chunk):
+            a, b = data.batch(chunk, inputs)
+            yield chunk, to_tensors(a, device), to_tensors(b, device) if b is not None else None
+
+
+def pcre_attention(model, data, positions, device, batch_size: int = 256) -> dict:
+    """{(gene_id, pCRE rank): the promoter's last-layer regulation attention to it, mean over heads and resolutions}."""
+    out = {}
+    model.eval()
+    inputs = dict(model.inputs, pcre_format="packed")
+    with torch.no_grad():
+        for chunk, a, b in _batches(data, positions, inputs, device, batch_size):
+            with autocast(device):
+                _, weights = objective.outputs(model, data.task, a, b, need_weights=True)
+            att = np.mean([weights[r][-1][:, :, 0, 1:].float().mean(1).cpu().numpy() for r in model.bin_sizes], axis=0)  # (B, P)
+            length = a["pcre_length"].cpu().numpy()
+            ids = data.genes["gene_id"].to_numpy()[chunk]
+            for k, s in zip(*np.nonzero(length > 0)):
+                out[(ids[k], int(s) + 1)] = float(att[k, s])
+    return out
+
+
+def gradient_x_input(model, data, positions, device, batch_size: int = 128) -> np.ndarray:
+    """(genes, window / 100, marks): summed gradient x input per 100 bp of the promoter window (transcription direction)."""
+    inputs = dict(model.inputs, pcre_format="packed") if hasattr(model, "bin_sizes") else dict(model.inputs)
+    sizes = list(inputs["bin_sizes"])
+    window = data.a.window
+    fine = window // 100
+    out = np.zeros((len(positions), fine, len(data.a.marks)), np.float32)
+    model.eval()
+    row = 0
+    for chunk, a, b in progress(_batches(data, positions, inputs, device, batch_size), total=-(-len(positions) // batch_size), desc="attribution", unit="batch"):
+        for s in sizes:
+            a["promoter"][s].requires_grad_(True)
+        with autocast(device):
+            y = objective.outputs(model, data.task, a, b)
+        objective.prediction(data.task, y).sum().backward()
+        for s in sizes:
+            x = a["promoter"][s]
+            gx = (x.grad * x).detach().float().cpu().numpy()  # (B, S, M)
+            if s == 100 and gx.shape[1] != fine:  # baselines read only the central bins: place them in the window
+                pad = (fine - gx.shape[1]) // 2
+                out[row : row + len(chunk), pad : pad + gx.shape[1]] += gx
+            else:
+                out[row : row + len(chunk)] += np.repeat(gx, s // 100, axis=1) / (s // 100)
+        row += len(chunk)
+    return out
+
+
+def write_tracks(ds, positions, attribution: np.ndarray, folder, title: str) -> list:
+    """bigWigs (one per mark) and the profile table and figure; returns the paths written."""
+    from ..prep.bigwig import bigwig_output
+
+    genes = ds.genes.iloc[positions]
+    fine = attribution.shape[1]
+    half = ds.window // 2
+    written = []
+    chrom_sizes = _chrom_sizes(ds)
+    for m, mark in enumerate(ds.marks):
+        path = folder / f"attribution.{mark}.bw"
+        with bigwig_output(path, chrom_sizes) as bw:
+            for chrom in sorted(set(genes["chrom"]), key=lambda c: list(chrom_sizes).index(c) if c in chrom_sizes else len(chrom_sizes)):
+                sel = np.flatnonzero(genes["chrom"].to_numpy() == chrom)
+                size = chrom_sizes.get(chrom, 0)
+                values = attribution[sel, :, m].astype(np.float64)
+                minus = genes["strand"].to_numpy()[sel] == "-"
+                values[minus] = values[minus, ::-1]  # back to reference orientation
+                starts = (genes["tss"].to_numpy()[sel] - half)[:, None] + np.arange(fine)[None, :] * 100
+                starts = starts // 100 * 100  # a common 100 bp grid, so genes' windows line up (bigWig entries may not overlap)
+                inside = (starts >= 0) & (starts < size)
+                if not inside.any():
+                    continue
+                uniq, inverse = np.unique(starts[inside], return_inverse=True)
+                mean = np.bincount(inverse, weights=values[inside]) / np.bincount(inverse)  # overlapping windows: their mean
+                bw.intervals(chrom, uniq, np.minimum(uniq + 100, size), mean)
+        written.append(path)
+    rel = (np.arange(fine) - fine // 2) * 100
+    profile = pd.DataFrame({"position": rel, **{mark: attribution[:, :, m].mean(0) for m, mark in enumerate(ds.marks)}})
+    from .._io import write_tsv
+
+    write_tsv(profile, folder / "attribution_profile.tsv", float_format="%.6g")
+    profile_figure(profile, folder / "attribution_profile.png", title)
+    written += [folder / "attribution_profile.tsv", folder / "attribution_profile.png"]
+    return written
+
+
+def _chrom_sizes(ds) -> dict:
+    """Chromosome sizes of the dataset's genome: the tracks' headers if recorded, else the windows' extent."""
+    import json
+
+    from ..prep.tracks import open_track
+
+    sources = json.loads(ds.attrs.get("sources", "{}") or "{}")
+    for path in (sources.get("tracks") or {}).values():
+        try:
+            t = open_track(path)
+            sizes = dict(t.chroms)
+            t.close()
+            return sizes
+        except Exception:  # noqa: BLE001 - the track may have moved since; fall back below
+            continue
+    ends = ds.genes.groupby("chrom")["tss"].max() + ds.window
+    return {c: int(e) for c, e in ends.items()}
+
+
+def profile_figure(profile: pd.DataFrame, path, title: str) -> None:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    marks = [c for c in profile.columns if c != "position"]
+    for m in marks:
+        ax.plot(profile["position"] / 1000, profile[m], lw=1.4, label=m)
+    ax.axvline(0, c="grey", lw=0.8, ls="--")
+    ax.axhline(0, c="grey", lw=0.6)
+    ax.set(xlabel="position relative to the TSS (kb, transcription direction)", ylabel="mean gradient x input", title=title)
+    ax.title.set_fontsize(9)
+    ax.legend(frameon=False, fontsize=7, ncol=2)
+    ax.grid(alpha=0.3)
+    _save(fig, path)

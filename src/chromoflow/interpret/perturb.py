@@ -1,0 +1,476 @@
+"""In-silico perturbation: predictions under edited histone profiles and contacts.
+
+Every perturbation is a forward pass on an edited copy of a gene's input;
+the edits of many genes are stacked into one batch (the unedited input of
+each gene rides in the same batch, so an edit that changes nothing gives a
+delta of exactly 0). Kinds, one row each in the effects table:
+
+- ``knockout``: one pCRE removed, as if the contact were lost (models with pCREs);
+- ``silence``: one mark scaled by ``factor`` (0 = silenced) at the promoter, or
+  at one pCRE;
+- ``regions``: user edits ``chrom, start, end, mark, factor`` applied wherever
+  they overlap the gene's promoter window or pCREs, all at once;
+- ``swap``: the promoter's, or one pCRE's, features replaced by another
+  sample's (the same genes and intervals in its dataset).
+
+Scaling acts on read depth, not on the stored feature: a feature
+x = ln(1 + depth) becomes ln(1 + factor · depth) (raw-count datasets from
+``import-binned --transform raw`` are scaled directly); a bin that a region
+covers partly is scaled by 1 - overlap · (1 - factor).
+
+Effects table (``effects.tsv``), one row per gene and perturbation::
+
+    gene_id gene_name chrom tss strand fold kind region pcre_rank pcre_chrom pcre_start pcre_end
+    mark factor baseline perturbed delta
+
+``baseline``/``perturbed`` are the model's prediction (probability of the
+high class, log2 expression or log2 fold change) and ``delta`` =
+perturbed - baseline.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .._arrays import expand_ranges
+from ..data.dataset import GeneDataset
+from ..errors import ChromoflowError
+from ..progress import progress
+from ..training import objective
+from ..training.batches import to_tensors
+from ..training.trainer import autocast
+
+EFFECT_COLUMNS = [
+    "gene_id", "gene_name", "chrom", "tss", "strand", "fold", "kind", "region", "pcre_rank", "pcre_chrom", "pcre_start", "pcre_end",
+    "mark", "factor", "baseline", "perturbed", "delta",
+]
+KINDS = ("knockout", "silence", "regions", "swap")
+
+# Where a variant acts (codes in the variant arrays).
+NONE, PROMOTER, PCRE, REGIONS, SWAP_PROMOTER, SWAP_PCRE = range(6)
+
+
+@dataclass
+class Plan:
+    """What to perturb."""
+
+    knockout: bool = True
+    silence_marks: tuple[int, ...] = ()
+    silence_at: tuple[str, ...] = ("promoter", "pcres")
+    factor: float = 0.0
+    regions: pd.DataFrame | None = None  # chrom, start, end, mark (index), factor
+    swap: GeneDataset | None = None
+    swap_at: tuple[str, ...] = ("promoter", "pcres")
+
+
+def scale_depth(x: np.ndarray, factor, transform: str) -> np.ndarray:
+    """Scale the read depth behind feature ``x`` by ``factor`` (see the module docstring).
+
+    A factor of exactly 1 returns ``x`` bit for bit (the log/exp round trip
+    would move it by a rounding step), so an edit that changes nothing gives
+    a delta of exactly 0.
+    """
+    factor = np.broadcast_to(np.asarray(factor, np.float64), np.shape(x))
+    scaled = x * factor if transform == "raw" else np.log1p(np.expm1(x.astype(np.float64)) * factor)
+    return np.where(factor == 1.0, x, scaled).astype(x.dtype)
+
+
+def read_regions(path, marks: list[str], chroms) -> pd.DataFrame:
+    """``chrom, start, end, mark, factor`` (BED-like, tab-separated), checked."""
+    from .._tables import column, read_rows
+
+    _, rows, lines = read_rows(path, 5, "region edit", header="auto", int_cols=(1,))
+    chrom = np.array([r[0] for r in rows], dtype=object)
+    start, end = column(rows, lines, 1, path, "start"), column(rows, lines, 2, path, "end")
+    factor = column(rows, lines, 4, path, "factor", kind=float)
+    names = [r[3] for r in rows]
+    lower = {m.lower(): i for i, m in enumerate(marks)}
+    for k, (name, no) in enumerate(zip(names, lines)):
+        if name.lower() not in lower:
+            raise ChromoflowError(f"{path} line {no}: unknown mark {name!r}; the model reads {', '.join(marks)}")
+        if not np.isfinite(factor[k]) or factor[k] < 0:
+            raise ChromoflowError(f"{path} line {no}: factor must be a finite number >= 0, got {rows[k][4]!r}")
+        if start[k] < 0 or end[k] <= start[k]:
+            raise ChromoflowError(f"{path} line {no}: invalid interval {start[k]}-{end[k]} (need 0 <= start < end)")
+        if chrom[k] not in chroms:
+            raise ChromoflowError(f"{path} line {no}: chromosome {chrom[k]!r} is not in the dataset (it has e.g. {sorted(chroms)[0]!r})")
+    return pd.DataFrame({"chrom": chrom, "start": start, "end": end, "mark": [lower[n.lower()] for n in names], "factor": factor})
+
+
+def _overlap_fraction(lo: np.ndarray, hi: np.ndarray, chrom: str, regions: pd.DataFrame) -> list[tuple[np.ndarray, int, float]]:
+    """For each region edit on ``chrom``: (fraction of each bin [lo, hi) it covers, mark, factor)."""
+    out = []
+    sub = regions[regions["chrom"] == chrom]
+    for s, e, m, f in zip(sub["start"], sub["end"], sub["mark"], sub["factor"]):
+        cover = np.clip(np.minimum(hi, e) - np.maximum(lo, s), 0, None) / np.maximum(hi - lo, 1)
+        if cover.any():
+            out.append((cover, int(m), float(f)))
+    return out
+
+
+class Perturber:
+    """Builds edited batches for a model and runs them (see the module docstring)."""
+
+    def __init__(self, model, info: dict, ds: GeneDataset, device, reference: GeneDataset | None = None, batch_size: int = 512):
+        self.model, self.info, self.ds, self.device, self.ref = model, info, ds, device, reference
+        self.task = info["task"]
+        self.inputs = dict(model.inputs, pcre_format="packed")
+        self.has_pcres = bool(self.inputs.get("pcres"))
+        self.bin_sizes = list(self.inputs["bin_sizes"])
+        self.batch_size = batch_size
+        self.transform = str(ds.attrs.get("transform", "log1p"))
+
+    # --------------------------------------------------------------- variants
+    def variants(self, plan: Plan, counts: np.ndarray) -> list[tuple]:
+        """Per gene (given its pCRE count): [(kind, where, slot, mark, factor)], the unedited input first."""
+        out = []
+        for n in counts:
+            v = [("baseline", NONE, -1, -1, 1.0)]
+            if plan.knockout and self.has_pcres:
+                v += [("knockout", NONE, p, -1, 0.0) for p in range(n)]
+            for m in plan.silence_marks:
+                if "promoter" in plan.silence_at:
+                    v.append(("silence", PROMOTER, -1, m, plan.factor))
+                if "pcres" in plan.silence_at and self.has_pcres:
+                    v += [("silence", PCRE, p, m, plan.factor) for p in range(n)]
+            if plan.regions is not None and len(plan.regions):
+                v.append(("regions", REGIONS, -1, -1, float("nan")))
+            if plan.swap is not None:
+                if "promoter" in plan.swap_at:
+                    v.append(("swap", SWAP_PROMOTER, -1, -1, float("nan")))
+                if "pcres" in plan.swap_at and self.has_pcres:
+                    v += [("swap", SWAP_PCRE, p, -1, float("nan")) for p in range(n)]
+            out.append(v)
+        return out
+
+    def _region_scales(self, idx: np.ndarray, base: dict, regions: pd.DataFrame):
+        """Per-bin depth factors of the region edits: promoter {b: (B, S, M)}, pCRE bins {b: (n_b, M)}."""
+        genes = self.ds.genes
+        half = self.ds.window // 2
+        prom, bins = {}, {}
+        slot_row = self.ds.pcre_slots(idx)  # (B, P) pCRE row or -1
+        filled = slot_row.ravel()[base["pcre_slots"]] if self.has_pcres else np.zeros(0, np.int64)
+        for b in self.bin_sizes:
+            S = self.ds.window // b
+            scale = np.ones((len(idx), S, len(self.ds.marks)), np.float64)
+            for k, g in enumerate(idx):
+                tss, chrom, plus = int(genes["tss"].iat[g]), genes["chrom"].iat[g], genes["strand"].iat[g] == "+"
+                lo = tss - half + np.arange(S) * b
+                for cover, m, f in _overlap_fraction(lo, lo + b, chrom, regions):
+                    scale[k, :, m] *= (1 - cover * (1 - f))[:: 1 if plus else -1]
+            prom[b] = scale
+            if self.has_pcres:
+                nb = np.ones((len(base["pcre_bins"][b]), len(self.ds.marks)), np.float64)
+                entry = base["pcre_bin_slot"][b]
+                rows = filled[entry]
+                start = self.ds.pcres["start"].to_numpy()[rows] + (base["pcre_bin_pos"][b] - _left_pad_of(self.ds, rows, b)) * b
+                end = np.minimum(start + b, self.ds.pcres["end"].to_numpy()[rows])
+                chrom = self.ds.pcres["chrom"].to_numpy()[rows]
+                for c in np.unique(chrom) if len(chrom) else []:
+                    sel = chrom == c
+                    for cover, m, f in _overlap_fraction(start[sel], end[sel], c, regions):
+                        nb[sel, m] *= 1 - cover * (1 - f)
+                bins[b] = nb
+        return prom, bins
+
+    def build(self, idx: np.ndarray, per_gene: list[list[tuple]], plan: Plan) -> tuple[dict, dict | None, np.ndarray]:
+        """The stacked batch of every variant of genes ``idx`` (numpy, packed) and each variant's gene (local index)."""
+        ds, P = self.ds, self.ds.max_pcres
+        base = ds.batch(idx, **self.inputs)
+        spec = [(k, *v) for k, vs in enumerate(per_gene) for v in vs]
+        v_gene = np.array([s[0] for s in spec], np.int64)
+        v_where = np.array([s[2] for s in spec], np.int64)
+        v_slot = np.array([s[3] for s in spec], np.int64)
+        v_mark = np.array([s[4] for s in spec], np.int64)
+        v_factor = np.array([s[5] for s in spec], np.float64)
+        v_ko = np.where(np.array([s[1] == "knockout" for s in spec]), v_slot, -1)
+        V = len(spec)
+        out = {
+            "index": base["index"][v_gene], "label": base["label"][v_gene], "target": base["target"][v_gene], "strand": base["strand"][v_gene],
+            "pcre_length": base["pcre_length"][v_gene].copy(), "pcre_score": base["pcre_score"][v_gene].copy(),
+            "promoter": {b: base["promoter"][b][v_gene].copy() for b in self.bin_sizes},
+        }
+        ko = v_ko >= 0
+        out["pcre_length"][ko, v_ko[ko]] = 0
+        out["pcre_score"][ko, v_ko[ko]] = 0
+        swap_base = ds_batch_like(plan.swap, ds, idx, self.inputs) if plan.swap is not None else None
+        region_prom, region_bins = self._region_scales(idx, base, plan.regions) if (v_where == REGIONS).any() else ({}, {})
+        for b in self.bin_sizes:
+            x = out["promoter"][b]
+            sel = v_where == PROMOTER
+            for m in np.unique(v_mark[sel]):
+                rows = np.flatnonzero(sel & (v_mark == m))
+                x[rows, :, m] = scale_depth(x[rows, :, m], v_factor[rows, None], self.transform)
+            rows = np.flatnonzero(v_where == REGIONS)
+            if len(rows):
+                x[rows] = _scale_by(x[rows], region_prom[b][v_gene[rows]], self.transform)
+            rows = np.flatnonzero(v_where == SWAP_PROMOTER)
+            if len(rows):
+                x[rows] = swap_base["promoter"][b][v_gene[rows]]
+        if self.has_pcres:
+            # Filled slots of each gene are contiguous in the base batch, in rank order.
+            slot_gene = base["pcre_slots"] // P
+            slot_rank = base["pcre_slots"] % P
+            count = np.bincount(slot_gene, minlength=len(idx))
+            first = np.concatenate([[0], np.cumsum(count)[:-1]])
+            entries = expand_ranges(first[v_gene], count[v_gene])  # base slot entries of each variant
+            owner = np.repeat(np.arange(V), count[v_gene])
+            keep = slot_rank[entries] != v_ko[owner]
+            entries, owner = entries[keep], owner[keep]
+            out["pcre_slots"] = owner * P + slot_rank[entries]
+            out["pcre_bins"], out["pcre_bin_slot"], out["pcre_bin_pos"] = {}, {}, {}
+            for b in self.bin_sizes:
+                nb = np.bincount(base["pcre_bin_slot"][b], minlength=len(base["pcre_slots"]))
+                bstart = np.concatenate([[0], np.cumsum(nb)[:-1]])
+                src = expand_ranges(bstart[entries], nb[entries])
+                new_slot = np.repeat(np.arange(len(entries)), nb[entries])
+                bins = base["pcre_bins"][b][src].copy()
+                who = owner[new_slot]  # the variant each bin belongs to
+                rank = slot_rank[entries][new_slot]
+                hit = (v_where[who] == PCRE) & (rank == v_slot[who])
+                for m in np.unique(v_mark[who[hit]]):
+                    rows = np.flatnonzero(hit & (v_mark[who] == m))
+                    bins[rows, m] = scale_depth(bins[rows, m], v_factor[who[rows]], self.transform)
+                rows = np.flatnonzero(v_where[who] == REGIONS)
+                if len(rows):
+                    bins[rows] = _scale_by(bins[rows], region_bins[b][src[rows]], self.transform)
+                rows = np.flatnonzero((v_where[who] == SWAP_PCRE) & (rank == v_slot[who]))
+                if len(rows):
+                    bins[rows] = swap_base["pcre_bins"][b][src[rows]]
+                out["pcre_bins"][b], out["pcre_bin_slot"][b], out["pcre_bin_pos"][b] = bins, new_slot, base["pcre_bin_pos"][b][src]
+        else:
+            out.update(pcre_slots=np.zeros(0, np.int64), pcre_bins={b: np.zeros((0, len(ds.marks)), np.float32) for b in self.bin_sizes}, pcre_bin_slot={b: np.zeros(0, np.int64) for b in self.bin_sizes}, pcre_bin_pos={b: np.zeros(0, np.int64) for b in self.bin_sizes})
+        ref = None
+        if self.task == "fold-change":
+            ref_batch = ds_batch_like(self.ref, ds, idx, self.inputs)
+            ref = _repeat(ref_batch, v_gene, P, self.bin_sizes, self.has_pcres)
+        return out, ref, v_gene
+
+    # -------------------------------------------------------------------- run
+    @torch.no_grad()
+    def run(self, positions: np.ndarray, plan: Plan, desc: str = "perturb") -> pd.DataFrame:
+        """The effects table (module docstring) for dataset genes ``positions``."""
+        ds, P = self.ds, self.ds.max_pcres
+        positions = np.asarray(positions, np.int64)
+        counts = ds.genes["pcre_count"].to_numpy()[positions] if self.has_pcres else np.zeros(len(positions), np.int64)
+        per_gene = self.variants(plan, counts)
+        sizes = np.array([len(v) for v in per_gene])
+        groups, start = [], 0
+        while start < len(positions):
+            stop, total = start, 0
+            while stop < len(positions) and (total + sizes[stop] <= self.batch_size or stop == start):
+                total += sizes[stop]
+                stop += 1
+            groups.append((start, stop))
+            start = stop
+        self.model.eval()
+        rows = []
+        bar = progress(total=int(sizes.sum()), desc=desc, unit="input")
+        for a, z in groups:
+            idx = positions[a:z]
+            batch, ref, v_gene = self.build(idx, per_gene[a:z], plan)
+            ta = to_tensors(batch, self.device)
+            tb = to_tensors(ref, self.device) if ref is not None else None
+            with autocast(self.device):
+                out = objective.outputs(self.model, self.task, ta, tb)
+            pred = objective.predictions(self.task, out).astype(np.float64)
+            offset = 0
+            for k, g in enumerate(idx):
+                n = sizes[a + k]
+                base_pred = pred[offset]
+                for j, (kind, where, slot, mark, factor) in enumerate(per_gene[a + k]):
+                    if j == 0:
+                        continue
+                    rows.append((g, kind, where, slot, mark, factor, base_pred, pred[offset + j]))
+                offset += n
+            bar.update(len(v_gene))
+        bar.close()
+        return self._table(rows)
+
+    def _table(self, rows) -> pd.DataFrame:
+        ds = self.ds
+        if not rows:
+            return pd.DataFrame(columns=EFFECT_COLUMNS)
+        g, kind, where, slot, mark, factor, base, pert = (np.array(c) for c in zip(*rows))
+        genes = ds.genes
+        pcre_row = np.where(slot >= 0, genes["pcre_offset"].to_numpy()[g] + np.maximum(slot, 0), -1)
+        has = pcre_row >= 0
+        region = np.select([where == PROMOTER, where == SWAP_PROMOTER, where == REGIONS, kind == "knockout", (where == PCRE) | (where == SWAP_PCRE)], ["promoter", "promoter", "all", "pcre", "pcre"], "")
+        frame = pd.DataFrame(
+            {
+                "gene_id": genes["gene_id"].to_numpy()[g], "gene_name": genes["gene_name"].to_numpy()[g], "chrom": genes["chrom"].to_numpy()[g],
+                "tss": genes["tss"].to_numpy()[g], "strand": genes["strand"].to_numpy()[g], "fold": genes["fold"].to_numpy()[g],
+                "kind": kind, "region": region,
+                "pcre_rank": _nullable(slot + 1, has),
+                "pcre_chrom": np.where(has, ds.pcres["chrom"].to_numpy()[np.maximum(pcre_row, 0)] if len(ds.pcres) else "", ""),
+                "pcre_start": _nullable(ds.pcres["start"].to_numpy()[np.maximum(pcre_row, 0)] if len(ds.pcres) else np.zeros(len(g), np.int64), has),
+                "pcre_end": _nullable(ds.pcres["end"].to_numpy()[np.maximum(pcre_row, 0)] if len(ds.pcres) else np.zeros(len(g), np.int64), has),
+                "mark": np.where(mark >= 0, np.array(ds.marks + [""], dtype=object)[np.where(mark >= 0, mark, len(ds.marks))], ""),
+                "factor": np.where(np.isnan(factor.astype(float)), np.nan, factor.astype(float)),
+                "baseline": base, "perturbed": pert, "delta": pert - base,
+            }
+        )
+        return frame[EFFECT_COLUMNS]
+
+
+def _nullable(values: np.ndarray, keep: np.ndarray):
+    """Integers where ``keep``, missing elsewhere."""
+    return pd.array([int(v) if k else None for v, k in zip(values, keep)], dtype="Int64")
+
+
+def _left_pad_of(ds: GeneDataset, rows: np.ndarray, b: int) -> np.ndarray:
+    from ..prep.binning import left_pad, n_bins
+
+    length = (ds.pcres["end"].to_numpy() - ds.pcres["start"].to_numpy())[rows]
+    return left_pad(n_bins(length, b), ds.window // b)
+
+
+def _scale_by(x: np.ndarray, scale: np.ndarray, transform: str) -> np.ndarray:
+    return scale_depth(x, scale, transform) if np.any(scale != 1) else x
+
+
+def ds_batch_like(other: GeneDataset, ds: GeneDataset, idx: np.ndarray, inputs: dict) -> dict:
+    """``other``'s batch for the genes ``idx`` of ``ds`` (matched by gene_id; pCREs must be the same intervals)."""
+    pos = pd.Series(np.arange(len(other)), index=other.genes["gene_id"].to_numpy())
+    ids = ds.genes["gene_id"].to_numpy()[idx]
+    where = pos.reindex(ids).to_numpy()
+    if np.isnan(where).any():
+        raise ChromoflowError(f"{other.path}: gene {ids[np.isnan(where)][0]!r} of {ds.path} is missing; both samples need the same genes")
+    where = where.astype(np.int64)
+    if inputs.get("pcres"):
+        mine = ds.pcre_slots(idx)
+        theirs = other.pcre_slots(where)
+        a = np.where(mine >= 0, 1, 0)
+        if (a != np.where(theirs >= 0, 1, 0)).any() or not _same_intervals(ds, other, mine, theirs):
+            raise ChromoflowError(f"{other.path}: its pCREs differ from {ds.path}'s for these genes; build both samples from the same pcres.tsv to swap them")
+    return other.batch(where, **inputs)
+
+
+def _same_intervals(a: GeneDataset, b: GeneDataset, ra: np.ndarray, rb: np.ndarray) -> bool:
+    fa, fb = ra[ra >= 0], rb[rb >= 0]
+    cols = ("start", "end")
+    return all((a.pcres[c].to_numpy()[fa] == b.pcres[c].to_numpy()[fb]).all() for c in cols)
+
+
+def _repeat(batch: dict, v_gene: np.ndarray, P: int, bin_sizes, has_pcres: bool) -> dict:
+    """A batch whose gene k is ``batch``'s gene ``v_gene[k]`` (no edits)."""
+    out = {k: batch[k][v_gene] for k in ("index", "label", "target", "strand", "pcre_length", "pcre_score")}
+    out["promoter"] = {b: batch["promoter"][b][v_gene] for b in bin_sizes}
+    if not has_pcres:
+        out.update(pcre_slots=batch["pcre_slots"][:0], pcre_bins={b: batch["pcre_bins"][b][:0] for b in bin_sizes}, pcre_bin_slot={b: batch["pcre_bin_slot"][b][:0] for b in bin_sizes}, pcre_bin_pos={b: batch["pcre_bin_pos"][b][:0] for b in bin_sizes})
+        return out
+    slot_gene = batch["pcre_slots"] // P
+    count = np.bincount(slot_gene, minlength=len(batch["index"]))
+    first = np.concatenate([[0], np.cumsum(count)[:-1]])
+    entries = expand_ranges(first[v_gene], count[v_gene])
+    owner = np.repeat(np.arange(len(v_gene)), count[v_gene])
+    out["pcre_slots"] = owner * P + batch["pcre_slots"][entries] % P
+    out["pcre_bins"], out["pcre_bin_slot"], out["pcre_bin_pos"] = {}, {}, {}
+    for b in bin_sizes:
+        nb = np.bincount(batch["pcre_bin_slot"][b], minlength=len(batch["pcre_slots"]))
+        bstart = np.concatenate([[0], np.cumsum(nb)[:-1]])
+        src = expand_ranges(bstart[entries], nb[entries])
+        out["pcre_bins"][b] = batch["pcre_bins"][b][src]
+        out["pcre_bin_slot"][b] = np.repeat(np.arange(len(entries)), nb[entries])
+        out["pcre_bin_pos"][b] = batch["pcre_bin_pos"][b][src]
+    return out
+
+
+def gene_positions(ds: GeneDataset, genes: str | None, fold: int | None) -> np.ndarray:
+    """Dataset positions of ``--genes`` (comma-separated IDs/names or a file of them) and/or ``--fold``."""
+    keep = np.ones(len(ds), bool)
+    if fold is not None:
+        keep &= ds.genes["fold"].to_numpy() == fold
+        if not keep.any():
+            raise ChromoflowError(f"fold {fold} has no genes in {ds.path} (folds present: {', '.join(map(str, sorted(set(ds.genes['fold']))))})")
+    if genes:
+        if os.path.isfile(genes):
+            from .._io import open_text
+
+            with open_text(genes) as fh:
+                wanted = [ln.split("\t")[0].strip() for ln in fh if ln.strip() and not ln.startswith("#")]
+        else:
+            wanted = [g.strip() for g in genes.split(",") if g.strip()]
+        ids, names = ds.genes["gene_id"].to_numpy(), ds.genes["gene_name"].to_numpy()
+        known = set(ids) | set(names)
+        missing = [g for g in wanted if g not in known]
+        if missing:
+            raise ChromoflowError(f"--genes: {len(missing)} of {len(wanted)} genes are not in {ds.path} (e.g. {missing[0]!r})")
+        keep &= np.isin(ids, wanted) | np.isin(names, wanted)
+        if not keep.any():
+            raise ChromoflowError(f"--genes: none of the genes is in fold {fold}")
+    return np.flatnonzero(keep)
+
+
+def perturb(
+    dataset, checkpoint, output, *, genes: str | None = None, fold: int | None = None, knockout: bool = True,
+    silence: str | None = None, silence_at: str = "both", factor: float = 0.0, regions=None, swap=None, swap_at: str = "both",
+    reference=None, links=None, interact=None, tracks=None, device: str = "auto", batch_size: int = 512,
+) -> pd.DataFrame:
+    """``chromoflow perturb``: the effects table, and optionally links, UCSC interact and attribution tracks.
+
+    Everything is checked before any output is written.
+    """
+    from pathlib import Path
+
+    from .._io import output_folder, write_tsv
+    from ..training.checkpoint import load_model
+    from ..training.data import TaskData, check_geometry, match_marks
+    from ..training.trainer import pick_device
+    from .attribution import gradient_x_input, pcre_attention, write_tracks
+    from .links import links_table, write_interact, write_links
+
+    if not np.isfinite(factor) or factor < 0:
+        raise ChromoflowError(f"--factor {factor}: must be a finite number >= 0")
+    dev = pick_device(device)
+    model, info = load_model(checkpoint)
+    model.to(dev)
+    ds = GeneDataset.load(dataset)
+    ref = GeneDataset.load(reference) if reference else None
+    other = GeneDataset.load(swap) if swap else None
+    if info["task"] == "fold-change" and ref is None:
+        raise ChromoflowError(f"{checkpoint}: a fold-change model; pass --reference B.h5")
+    if info["task"] != "fold-change" and ref is not None:
+        raise ChromoflowError(f"{checkpoint}: a {info['task']} model; --reference is only for fold-change models")
+    for d in (ds, ref, other):
+        if d is not None:
+            match_marks(d, list(info["marks"]), str(checkpoint))
+            check_geometry(d, model, info["name"], checkpoint)
+    has_pcres = bool(model.inputs.get("pcres"))
+    if (links or interact) and not has_pcres:
+        raise ChromoflowError(f"--links/--interact: {info['name']} has no pCREs to knock out")
+    marks = []
+    if silence:
+        lower = {m.lower(): i for i, m in enumerate(ds.marks)}
+        for name in silence.split(","):
+            if name.strip().lower() not in lower and name.strip().lower() != "all":
+                raise ChromoflowError(f"--silence {name.strip()!r}: unknown mark; the model reads {', '.join(ds.marks)} (or 'all')")
+        marks = list(range(len(ds.marks))) if "all" in silence.lower().split(",") else sorted({lower[n.strip().lower()] for n in silence.split(",")})
+    where = {"both": ("promoter", "pcres"), "promoter": ("promoter",), "pcres": ("pcres",)}
+    region_table = read_regions(regions, ds.marks, set(ds.genes["chrom"]) | set(ds.pcres["chrom"])) if regions else None
+    plan = Plan(knockout=knockout and has_pcres, silence_marks=tuple(marks), silence_at=where[silence_at], factor=factor, regions=region_table, swap=other, swap_at=where[swap_at])
+    if not (plan.knockout or marks or region_table is not None or other is not None):
+        raise ChromoflowError("nothing to perturb: the model has no pCREs to knock out; ask for --silence, --regions or --swap")
+    positions = gene_positions(ds, genes, fold)
+    data = TaskData(info["task"], ds, ref)
+    perturber = Perturber(model, info, ds, dev, reference=ref, batch_size=batch_size)
+    effects = perturber.run(positions, plan)
+    write_tsv(effects, output, float_format="%.6g")
+    if links or interact:
+        att = pcre_attention(model, data, positions, dev) if info["name"] == "chromoformer" else None
+        table = links_table(effects, ds, att)
+        if links:
+            write_links(table, links)
+        if interact:
+            write_interact(table, interact, name=f"{ds.sample} {info['name']} links")
+    if tracks:
+        with output_folder(tracks) as folder:
+            attribution = gradient_x_input(model, data, positions, dev)
+            title = f"{info['name']}, {ds.sample}, {info['task']}: where each mark matters ({len(positions)} genes)"
+            write_tracks(ds, positions, attribution, Path(folder), title)
+    return effects

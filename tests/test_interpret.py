@@ -1,0 +1,169 @@
+"""In-silico perturbation, enhancer-gene links and attribution tracks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from chromoflow.data.dataset import GeneDataset
+from chromoflow.interpret.perturb import Perturber, Plan
+from chromoflow.training.batches import to_tensors
+from chromoflow.training.checkpoint import load_model
+from chromoflow.training.train import train
+
+from conftest import run
+
+FOLD = 3
+
+
+@pytest.fixture(scope="module")
+def models(sim_datasets, tmp_path_factory):
+    base = tmp_path_factory.mktemp("interp")
+    out = {}
+    for model, task, epochs in (("chromoformer", "regression", 6), ("deepchrome", "classification", 3)):
+        d = base / f"{model}-{task}"
+        train(sim_datasets["cellA"], model, task, FOLD, d, config="tiny", epochs=epochs, seed=1)
+        out[model] = d / "model.pt"
+    return out
+
+
+def perturber(models, sim_datasets, name="chromoformer", batch_size=512):
+    model, info = load_model(models[name])
+    ds = GeneDataset.load(sim_datasets["cellA"])
+    return Perturber(model, info, ds, torch.device("cpu"), batch_size=batch_size), ds
+
+
+def test_no_op_perturbation_is_exactly_zero(models, sim_datasets):
+    p, ds = perturber(models, sim_datasets)
+    genes = np.flatnonzero(ds.genes.fold.to_numpy() == FOLD)[:40]
+    effects = p.run(genes, Plan(knockout=False, silence_marks=tuple(range(7)), factor=1.0))
+    assert len(effects) > 40 * 7 and (effects.delta == 0).all()
+    same = Perturber(p.model, p.info, ds, torch.device("cpu")).run(genes, Plan(knockout=False, swap=ds))
+    assert len(same) and (same.delta == 0).all()  # swapping in the sample's own features changes nothing
+
+
+def test_knocking_out_the_only_pcre_equals_no_pcres(models, demo_dataset):
+    """On the real demo genes, one of which has a single pCRE."""
+    model, info = load_model(models["chromoformer"])
+    ds = GeneDataset.load(demo_dataset)
+    p = Perturber(model, info, ds, torch.device("cpu"))
+    g = np.flatnonzero(ds.genes.pcre_count.to_numpy() == 1)
+    assert len(g) >= 1
+    effects = p.run(g, Plan(knockout=True))
+    ko = effects[effects.kind == "knockout"].set_index("gene_id")
+    batch = to_tensors(ds.batch(g, pcres=False, pcre_format="packed"))
+    with torch.no_grad():
+        alone = p.model(batch)[:, 0].numpy()
+    np.testing.assert_allclose(ko.loc[ds.genes.gene_id.to_numpy()[g], "perturbed"], alone, atol=1e-5)
+
+
+def test_one_gene_never_changes_another(models, sim_datasets):
+    p, ds = perturber(models, sim_datasets, batch_size=64)
+    genes = np.flatnonzero(ds.genes.fold.to_numpy() == FOLD)[:30]
+    plan = Plan(knockout=True, silence_marks=(5,), factor=0.0)
+    together = p.run(genes, plan).reset_index(drop=True)
+    alone = pd.concat([p.run(np.array([g]), plan) for g in genes[:5]], ignore_index=True)
+    np.testing.assert_allclose(together.iloc[: len(alone)].delta.to_numpy(), alone.delta.to_numpy(), atol=1e-6)
+    np.testing.assert_allclose(together.iloc[: len(alone)].baseline.to_numpy(), alone.baseline.to_numpy(), atol=1e-6)
+
+
+def test_silencing_everything_at_the_promoter_equals_a_zero_window(models, sim_datasets):
+    p, ds = perturber(models, sim_datasets)
+    genes = np.flatnonzero(ds.genes.fold.to_numpy() == FOLD)[:10]
+    effects = p.run(genes, Plan(knockout=False, silence_marks=tuple(range(7)), silence_at=("promoter",), factor=0.0))
+    assert set(effects.region) == {"promoter"} and effects.groupby("gene_id").size().eq(7).all()
+    # Half the depth: between nothing and silenced, for the activating marks of active genes.
+    half = p.run(genes, Plan(knockout=False, silence_marks=(1,), silence_at=("promoter",), factor=0.5))
+    zero = effects[effects.mark == "H3K4me3"].set_index("gene_id").delta
+    assert (np.sign(half.set_index("gene_id").delta) == np.sign(zero)).mean() >= 0.7
+
+
+def test_regions_edit_only_genes_they_touch(models, sim_datasets, tmp_path):
+    p, ds = perturber(models, sim_datasets)
+    g = int(np.flatnonzero(ds.genes.fold.to_numpy() == FOLD)[0])
+    chrom, tss = ds.genes.chrom.iat[g], int(ds.genes.tss.iat[g])
+    edits = tmp_path / "edits.bed"
+    edits.write_text(f"{chrom}\t{tss - 20000}\t{tss + 20000}\tH3K4me3\t0\n")
+    genes = np.flatnonzero(ds.genes.fold.to_numpy() == FOLD)[:12]
+    res = run("perturb", "--dataset", ds.path, "--checkpoint", models["chromoformer"], "--fold", FOLD, "--genes", ",".join(ds.genes.gene_id.to_numpy()[genes]), "--no-knockout", "--regions", edits, "-o", tmp_path / "e.tsv")
+    assert res.exit_code == 0, res.output
+    e = pd.read_csv(tmp_path / "e.tsv", sep="\t").set_index("gene_id")
+    assert (e.kind == "regions").all()
+    touched = e.loc[ds.genes.gene_id.iat[g], "delta"]
+    silenced = p.run(np.array([g]), Plan(knockout=False, silence_marks=(1,), silence_at=("promoter",), factor=0.0)).delta.iat[0]
+    assert touched == pytest.approx(silenced, abs=1e-5)  # the edit covers exactly the promoter window
+    # Every gene whose promoter window and pCREs miss the edited region keeps its prediction exactly.
+    touches = set()
+    for k in genes:
+        gid, c, t = ds.genes.gene_id.iat[k], ds.genes.chrom.iat[k], int(ds.genes.tss.iat[k])
+        rows = slice(int(ds.genes.pcre_offset.iat[k]), int(ds.genes.pcre_offset.iat[k] + ds.genes.pcre_count.iat[k]))
+        pc = ds.pcres.iloc[rows]
+        if (c == chrom and abs(t - tss) < 40_000) or ((pc.chrom == chrom) & (pc.start < tss + 20_000) & (pc.end > tss - 20_000)).any():
+            touches.add(gid)
+    untouched = e.drop(index=list(touches))
+    assert len(untouched) >= 5 and (untouched.delta == 0).all()
+
+
+def test_links_interact_and_tracks(models, sim_datasets, tmp_path):
+    res = run(
+        "perturb", "--dataset", sim_datasets["cellA"], "--checkpoint", models["chromoformer"], "--fold", FOLD, "--silence", "H3K27ac",
+        "--links", tmp_path / "links.bedpe", "--interact", tmp_path / "links.interact", "--tracks", tmp_path / "tracks", "-o", tmp_path / "effects.tsv",
+    )
+    assert res.exit_code == 0, res.output
+    effects = pd.read_csv(tmp_path / "effects.tsv", sep="\t")
+    ds = GeneDataset.load(sim_datasets["cellA"])
+    held = ds.genes[ds.genes.fold == FOLD]
+    assert set(effects.kind) == {"knockout", "silence"} and set(effects.gene_id) == set(held.gene_id)
+    counts = held.set_index("gene_id").pcre_count
+    ko = effects[effects.kind == "knockout"].groupby("gene_id").size()
+    assert ko.to_dict() == counts[counts > 0].to_dict()
+    links = pd.read_csv(tmp_path / "links.bedpe", sep="\t")
+    assert links.columns[0] == "#chrom1" and len(links) == int(held.pcre_count.sum())
+    assert (links.groupby("name")["rank"].min() == 1).all() and links.attention.between(0, 1).all()
+    first = links[links["rank"] == 1].set_index("name")
+    assert (first.effect >= links.groupby("name").effect.max() - 1e-12).all()  # rank 1 = largest effect
+    interact = (tmp_path / "links.interact").read_text().splitlines()
+    assert interact[0].startswith("track type=interact") and len(interact) == len(links) + 1
+    assert all(len(line.split("\t")) == 18 for line in interact[1:])
+    profile = pd.read_csv(tmp_path / "tracks" / "attribution_profile.tsv", sep="\t")
+    assert len(profile) == 400 and set(ds.marks) <= set(profile.columns)
+    import pyBigWig
+
+    bw = pyBigWig.open(str(tmp_path / "tracks" / "attribution.H3K36me3.bw"))
+    g = held.iloc[0]
+    assert bw.stats(g.chrom, int(g.tss) - 20_000, int(g.tss) + 20_000, type="coverage")[0] > 0.9
+    bw.close()
+
+
+def test_baselines_can_be_silenced_but_not_knocked_out(models, sim_datasets, tmp_path):
+    res = run("perturb", "--dataset", sim_datasets["cellA"], "--checkpoint", models["deepchrome"], "--fold", FOLD, "--silence", "all", "-o", tmp_path / "e.tsv")
+    assert res.exit_code == 0, res.output
+    e = pd.read_csv(tmp_path / "e.tsv", sep="\t")
+    assert set(e.kind) == {"silence"} and set(e.region) == {"promoter"} and e.perturbed.between(0, 1).all()
+    res = run("perturb", "--dataset", sim_datasets["cellA"], "--checkpoint", models["deepchrome"], "--links", tmp_path / "l.bedpe", "-o", tmp_path / "x.tsv")
+    assert res.exit_code == 1 and "has no pCREs to knock out" in res.output and not (tmp_path / "x.tsv").exists()
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--silence", "H3K99me9"], "--silence 'H3K99me9': unknown mark"),
+        (["--factor", "-1", "--silence", "H3K4me3"], "--factor -1.0: must be a finite number >= 0"),
+        (["--genes", "NOPE"], "--genes: 1 of 1 genes are not in"),
+        (["--fold", "9"], "fold 9 has no genes"),
+    ],
+)
+def test_perturb_bad_input(models, sim_datasets, tmp_path, extra, message):
+    res = run("perturb", "--dataset", sim_datasets["cellA"], "--checkpoint", models["chromoformer"], *extra, "-o", tmp_path / "e.tsv")
+    assert res.exit_code == 1 and message in res.output, res.output
+    assert not list(tmp_path.iterdir())
+
+
+def test_perturb_bad_regions(models, sim_datasets, tmp_path):
+    for text, message in (("chrZZ\t1\t100\tH3K4me3\t0\n", "chromosome 'chrZZ' is not in the dataset"), ("chr1\t1\t100\tH3K4me3\t-2\n", "factor must be a finite number >= 0"), ("chr1\t1\t100\tK4\t0\n", "unknown mark 'K4'")):
+        (tmp_path / "r.bed").write_text(text)
+        res = run("perturb", "--dataset", sim_datasets["cellA"], "--checkpoint", models["chromoformer"], "--regions", tmp_path / "r.bed", "-o", tmp_path / "e.tsv")
+        assert res.exit_code == 1 and "r.bed line 1" in res.output and message in res.output, res.output
+        assert not (tmp_path / "e.tsv").exists()
