@@ -96,13 +96,25 @@ def test_profile_test_end_to_end(test_run):
     assert (out / "pcres" / "contacts.mcool.5000.pcres.tsv").exists()
     t = trace(out)
     assert not t.name.str.contains("PREDICT").any()  # held-out predictions are not computed a second time
+    # Interpretation of every Chromoformer run, and one self-contained report.
+    fold = out / "interpretation" / "cellA" / "classification" / "chromoformer" / "fold2"
+    for name in ("effects.tsv", "links.bedpe", "links.interact", "run.json", "tracks/attribution_profile.png", "tracks/attribution.H3K36me3.bw"):
+        assert (fold / name).exists(), name
+    links = pd.read_csv(fold / "links.bedpe", sep="\t")
+    with h5py.File(out / "datasets" / "cellA.h5") as h5:
+        n_fold2 = int(h5["genes/pcre_count"][()][h5["genes/fold"][()] == 2].sum())
+    assert len(links) == n_fold2 and links["#chrom1"].str.startswith("chr").all()
+    report = (out / "summary" / "report.html").read_text()
+    assert "<img src=\"data:image/png;base64," in report and "src=\"http" not in report and "<script" not in report
+    assert "The gain from 3D contacts was not measured" in report  # the test profile trains no chromoformer-nohic
+    assert report.count("roc_auc") >= 6 and "cellA · classification · chromoformer (4 folds)" in report
 
 
 def test_resume_reruns_nothing(test_run):
     launch, _ = test_run
     nextflow(launch, "-profile", "test", "--outdir", launch / "results", "-resume")
     t = trace(launch / "results")
-    assert len(t) == 29 and (t.status == "CACHED").all(), t.status.value_counts()
+    assert len(t) == 29 + 8 + 1 and (t.status == "CACHED").all(), t.status.value_counts()  # + INTERPRET x 8, REPORT
 
 
 def test_pretrained_checkpoints_are_scored_on_held_out_genes_only(test_run, tmp_path):
@@ -124,6 +136,10 @@ def test_pretrained_checkpoints_are_scored_on_held_out_genes_only(test_run, tmp_
         assert row.roc_auc == pytest.approx(roc_auc(trained.label, trained.prediction), abs=1e-4)  # the same as training reported
     names = sorted(p.name for p in (out / "predictions" / "cellA").glob("*.predictions.tsv"))
     assert len(names) == 4 and len(set(names)) == 4 and all(".fold" in n for n in names)
+    # Their interpretation runs on each checkpoint's held-out fold, and the report covers them.
+    interp = sorted((out / "interpretation" / "cellA" / "classification" / "chromoformer").iterdir())
+    assert [p.name for p in interp] == ["fold1", "fold2", "fold3", "fold4"]
+    assert (out / "summary" / "report.html").exists()
 
 
 def write_sheet(path: Path, rows):
@@ -158,7 +174,8 @@ def test_stub_run_full_configuration(tmp_path):
     t["process"] = t["name"].str.split(" ").str[0].str.split(":").str[-1]
     counts = t.groupby("process").size().to_dict()
     n_train = 4 * 2 * 4 * 4 + 2 * 4 * 4  # samples x tasks x models x folds + pairs x models x folds
-    assert counts == {"GENES": 1, "COVERAGE": 1, "PCRES": 2, "DATASET": 4, "TRAIN": n_train, "SUMMARIZE": 1}, counts
+    n_interpret = 4 * 2 * 4 + 2 * 4  # chromoformer runs: samples x tasks x folds + pairs x folds
+    assert counts == {"GENES": 1, "COVERAGE": 1, "PCRES": 2, "DATASET": 4, "TRAIN": n_train, "INTERPRET": n_interpret, "SUMMARIZE": 1, "REPORT": 1}, counts
     assert (t.status == "COMPLETED").all()
     names = set(t.name)
     assert "CHROMOFLOW:TRAIN (cellA_vs_cellB.fold-change.chromoformer-nohic.fold3)" in names

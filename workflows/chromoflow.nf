@@ -6,7 +6,8 @@
  *          └────────────────────────────────────────────┘       │
  *       TRAIN (sample x task x model x fold; writes held-out predictions) ─┤
  *       or PREDICT (--pretrained: each checkpoint x sample) ───────────────┤
- *                         SUMMARIZE (one table) ───────────────────────────┘
+ *       INTERPRET (Chromoformer: pCRE knockout, links, attribution) ───────┤
+ *                         SUMMARIZE (one table) ──── REPORT (report.html) ─┘
  */
 
 include { GENES     } from '../modules/local/genes'
@@ -16,6 +17,8 @@ include { DATASET   } from '../modules/local/dataset'
 include { TRAIN     } from '../modules/local/train'
 include { PREDICT   } from '../modules/local/predict'
 include { SUMMARIZE } from '../modules/local/summarize'
+include { INTERPRET } from '../modules/local/interpret'
+include { REPORT    } from '../modules/local/report'
 
 /** A file-name-safe id: the characters a task's output names may use. */
 def safeId(String text) { text.replaceAll(/[^A-Za-z0-9._-]/, '_') }
@@ -53,6 +56,9 @@ workflow CHROMOFLOW {
 
     main:
     ch_versions = Channel.empty()
+    // (Read `marks` here: Nextflow 24.10's script compiler rejects a reference to a
+    // `take:` name after the if/else that assigns channels below.)
+    def markText = marks.join(', ')
 
     GENES(Channel.value([[id: 'genes'], file(params.genes.toString())]))
     genes = GENES.out.genes.map { meta, tsv -> tsv }.first()
@@ -109,6 +115,12 @@ workflow CHROMOFLOW {
         PREDICT(ch_predict_in)
         ch_versions = ch_versions.mix(PREDICT.out.versions)
         ch_runs = PREDICT.out.predictions.join(PREDICT.out.info).map { meta, tsv, info -> [meta, tsv, null, info] }
+        // Interpretation for Chromoformer checkpoints (their info says so), on their held-out fold.
+        ch_interpret_in = PREDICT.out.info
+            .map { meta, info -> [meta.id, new groovy.json.JsonSlurper().parse(info.toFile())] }
+            .filter { id, origin -> origin.model == 'chromoformer' }
+            .join(ch_predict_in.map { meta, h5, ref, ckpt -> [meta.id, meta, h5, ref, ckpt] })
+            .map { id, origin, meta, h5, ref, ckpt -> [meta + [task: origin.task, model: origin.model, fold: origin.fold, heldout_fold: origin.fold], h5, ref, ckpt] }
     } else {
         // Training: each job with its dataset (and the reference's, for fold change).
         ch_job_a = Channel.fromList(jobs).map { job -> [job.sample, job] }
@@ -123,6 +135,17 @@ workflow CHROMOFLOW {
         ch_versions = ch_versions.mix(TRAIN.out.versions)
         // The held-out predictions come from training itself: no second pass over the fold.
         ch_runs = TRAIN.out.heldout.join(TRAIN.out.metrics).map { meta, tsv, json -> [meta, tsv, json, null] }
+        ch_interpret_in = ch_train_in.filter { job, h5, ref -> job.model == 'chromoformer' }
+            .map { job, h5, ref -> [job.id, job, h5, ref] }
+            .join(TRAIN.out.model.map { meta, pt -> [meta.id, pt] })
+            .map { id, job, h5, ref, pt -> [job + [heldout_fold: job.fold], h5, ref, pt] }
+    }
+    if (params.perturb) {
+        INTERPRET(ch_interpret_in)
+        ch_versions = ch_versions.mix(INTERPRET.out.versions)
+        ch_interpretation = INTERPRET.out.interpretation.map { meta, folder -> folder }.collect().ifEmpty([])
+    } else {
+        ch_interpretation = Channel.value([])
     }
 
     // One manifest row per run, then one summary.
@@ -134,8 +157,28 @@ workflow CHROMOFLOW {
     ch_versions = ch_versions.mix(SUMMARIZE.out.versions)
 
     // Software versions, one block per process.
-    ch_versions.unique { it.text }
+    ch_versions_file = ch_versions.unique { it.text }
         .collectFile(name: 'software_versions.yml', storeDir: "${params.outdir}/pipeline_info", sort: { it.text })
+
+    // One report: the run's description, the summary and the interpretations.
+    def sampleRows = samples.collect { name, s -> ['sample': name, 'marks': s.marks.size(), 'contacts': s.contacts ? "${s.contacts[0].name}${s.contacts[1] ?: ''}" : 'none', 'expression': s.expression ? s.expression.name : 'none'] }
+    def runInfo = [
+        'date': new Date().format('yyyy-MM-dd HH:mm'), 'chromoflow_version': workflow.manifest.version,
+        'samples': sampleRows,
+        'marks': markText, 'folds': "${params.fold_scheme}, held out: ${params.folds}", 'models': params.models, 'tasks': params.tasks,
+        'parameters': params.findAll { k, v -> !k.contains('-') && v != null }.collectEntries { k, v -> [k, v.toString()] },
+        'outputs': [
+            'summary/report.html': 'this report', 'summary/metrics.tsv': 'one row per sample × task × model × fold (held-out genes only)',
+            'summary/metrics_by_model.tsv': 'mean and sd over folds', 'summary/predictions.tsv': 'every prediction with its held-out flag',
+            'training/<sample>/<task>/<model>/fold<k>/': 'model.pt, metrics.json, history, held-out predictions, figures',
+            'interpretation/<sample>/<task>/<model>/fold<k>/': 'effects.tsv (in-silico knockouts), links.bedpe and links.interact (enhancer-gene arcs), tracks/ (attribution bigWigs and profile)',
+            'pcres/, datasets/, annotation/': 'the inputs chromoflow built', 'pipeline_info/': 'software versions, Nextflow report, timeline, trace',
+        ],
+    ]
+    ch_run_info = Channel.of(groovy.json.JsonOutput.toJson(runInfo)).collectFile(name: 'run_info.json')
+    ch_summary = SUMMARIZE.out.metrics.mix(SUMMARIZE.out.by_model, SUMMARIZE.out.predictions, SUMMARIZE.out.figures.flatten()).collect()
+    // REPORT's own versions stay out of software_versions.yml, which it reads.
+    REPORT(ch_summary, ch_interpretation, ch_run_info, ch_versions_file, params.truth ? file(params.truth.toString()) : [])
 
     emit:
     metrics     = SUMMARIZE.out.metrics

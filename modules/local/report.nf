@@ -1,0 +1,27 @@
+process REPORT {
+    tag 'report.html'
+    label 'process_single'
+    container "${params.container}"
+
+    input:
+    path summary, stageAs: 'summary/*'
+    path interpretation, stageAs: 'interpretation/*'
+    path run_info
+    path versions
+    path truth
+
+    output:
+    path 'report.html', emit: report
+
+    script:
+    def folders = (interpretation instanceof List ? interpretation : (interpretation ? [interpretation] : [])).collect { it.toString() }  // the staged path, interpretation/<run>
+    def opts = Shell.options(['--interpretation': folders, '--run-info': run_info, '--versions': versions, '--truth': truth ?: null, '--title': task.ext.title])
+    """
+    chromoflow-report --summary summary ${opts} -o report.html
+    """
+
+    stub:
+    """
+    echo '<!doctype html><title>chromoflow report</title>' > report.html
+    """
+}
