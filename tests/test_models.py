@@ -8,7 +8,7 @@ from chromoflow.models.chromoformer import Chromoformer
 from chromoflow.models.common import tss_window
 from chromoflow.models.deepchrome import DeepChrome
 from chromoflow.prep.binning import left_pad, n_bins
-from chromoflow.models.layers import MASKED, SelfAttention, Transformer, segment_softmax, sinusoidal_positions
+from chromoflow.models.layers import segment_softmax, sinusoidal_positions
 from chromoflow.training.batches import to_tensors
 
 from conftest import official_forward, official_model
@@ -92,38 +92,48 @@ def test_nohic_ignores_pcres(demo_dataset):
     assert model.inputs["pcres"] is False
 
 
-def test_single_query_row_equals_full_attention():
+def test_folded_embedding_equals_attention_over_every_bin(demo_dataset):
+    """The one-layer embedding folded into the input channels equals plain attention over all bins (fp32)."""
     torch.manual_seed(2)
-    tr = Transformer(2, 4, 32, 64, 48, gate=True).eval()
-    x = torch.randn(3, 9, 32)
-    score = torch.zeros(3, 9, 9)
-    score[:, 0, 1:] = torch.rand(3, 8) * 5
-    mask = torch.zeros(3, 9, 9)
-    mask[:, 6:, :] = MASKED
-    mask[:, :, 6:] = MASKED
+    model = Chromoformer(n_feats=7, n_out=2).eval()
+    ds = GeneDataset.load(demo_dataset)
+    batch = to_tensors(ds.batch(np.arange(len(ds)), pcre_format="packed"))
     with torch.no_grad():
-        full = tr(x, score, mask)
-        row = tr(x, score, mask, query_index=0)
-    assert torch.allclose(full[:, :1], row, atol=1e-5)
-    assert torch.isfinite(full).all()  # fully masked rows stay finite
+        folded = model._embed(batch["promoter"])
+        plain = model._embed_layers(batch["promoter"])
+    assert folded.shape == (3, len(ds), 128)
+    assert torch.allclose(folded, plain, atol=1e-5), (folded - plain).abs().max()
 
 
-def test_sdpa_matches_explicit_softmax_and_masks():
+def test_attention_weights_path_equals_fast_path(demo_dataset):
     torch.manual_seed(3)
-    att = SelfAttention(16, 2, 16, gate=True).eval()
+    model = Chromoformer(n_feats=7, n_out=2).eval()
     with torch.no_grad():
-        att.gamma_f.copy_(torch.tensor([0.5, 2.0]))
-    x = torch.randn(2, 5, 16)
-    score = torch.rand(2, 5, 5)
-    mask = torch.zeros(2, 5, 5)
-    mask[1, :, 3:] = MASKED
+        for r in range(3):
+            model.regulation("transformer.layers.5.self_att.gamma_f")[r].copy_(torch.tensor([0.5, 2.0, 1, 1, 1, 1, 3, 0.1]))
+    ds = GeneDataset.load(demo_dataset)
+    batch = to_tensors(ds.batch(np.arange(len(ds)), pcre_format="packed"))
     with torch.no_grad():
-        fast = att(x, score, mask)
-        slow, weights = att(x, score, mask, need_weights=True)
+        fast = model.encode(batch)
+        slow, weights = model.encode(batch, need_weights=True)
     assert torch.allclose(fast, slow, atol=1e-5)
-    assert torch.allclose(weights[1, :, :, 3:], torch.zeros(1))  # masked keys get no weight
-    # gamma_f scales the bias per head: the two heads see different logits.
-    assert not torch.allclose(weights[0, 0], weights[0, 1])
+    w = weights[100][-1]  # (B, heads, 9, 9), last layer
+    length = batch["pcre_length"]
+    empty = torch.cat([torch.zeros(len(ds), 1, dtype=torch.bool), length == 0], dim=1)
+    assert torch.allclose(w[:, :, 0][empty.unsqueeze(1).expand_as(w[:, :, 0])], torch.zeros(1))  # masked slots get no weight
+    assert torch.allclose(w.sum(-1), torch.ones(1))
+
+
+def test_state_dict_round_trip_keeps_official_names():
+    torch.manual_seed(4)
+    a = Chromoformer(n_feats=7, n_out=1)
+    state = a.state_dict()
+    assert "embed.500.transformer.layers.0.self_att.att.weight" in state and not any("__" in k for k in state)
+    assert state["regulation.100.transformer.layers.2.ff.l1.weight"].shape == (256, 128)
+    b = Chromoformer(n_feats=7, n_out=1)
+    b.load_state_dict(state, strict=True)
+    assert all(torch.equal(state[k], v) for k, v in b.state_dict().items())
+    assert torch.equal(b.embed("lin_proj.weight")[1], state["embed.500.lin_proj.weight"])  # stacked in resolution order
 
 
 def test_segment_softmax():

@@ -394,3 +394,52 @@ def test_predictions_as_browser_tracks(trained, sim_datasets, tmp_path):
     assert bed.score.iat[int(bed.prediction.argmax())] == 1000 and bed.score.iat[int(bed.prediction.argmin())] == 0
     graph = pd.read_csv(tmp_path / "p.bedgraph", sep="\t", header=None)
     assert graph.shape == (len(pred), 4) and (graph.groupby(0)[1].apply(lambda s: s.is_monotonic_increasing)).all()
+
+
+def test_several_folds_in_one_process_equal_separate_runs(sim_datasets, tmp_path):
+    together = train(sim_datasets["cellA"], "chromoformer", "regression", "2,3", tmp_path / "both", config="tiny", epochs=2, seed=4)
+    alone = train(sim_datasets["cellA"], "chromoformer", "regression", 3, tmp_path / "three", config="tiny", epochs=2, seed=4)
+    assert [m["fold"] for m in together] == [2, 3]
+    # The same result up to float rounding (BLAS kernels may round differently on other memory alignments).
+    for key, value in alone["heldout"].items():
+        assert together[1]["heldout"][key] == pytest.approx(value, rel=1e-5, abs=1e-6), key
+    a = torch.load(tmp_path / "both" / "fold3" / "model.pt", weights_only=True)["state_dict"]
+    b = torch.load(tmp_path / "three" / "model.pt", weights_only=True)["state_dict"]
+    assert all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
+    for k in (2, 3):
+        assert (tmp_path / "both" / f"fold{k}" / "heldout.tsv").exists() and (tmp_path / "both" / f"fold{k}" / "checkpoint.pt").exists()
+    with pytest.raises(ChromoflowError, match="fold 9 has no genes"):
+        train(sim_datasets["cellA"], "deepchrome", "classification", "1,9", tmp_path / "bad", config="tiny", epochs=1)
+    assert not (tmp_path / "bad").exists()  # every fold is checked before anything is written
+
+
+def test_compile_falls_back_to_eager_when_the_compiler_fails(sim_datasets, tmp_path, monkeypatch, caplog):
+    def broken(model, **kwargs):
+        def run(*args, **kw):
+            raise RuntimeError("no C++ compiler here")
+        return run
+
+    monkeypatch.setattr(torch, "compile", broken)
+    with caplog.at_level("WARNING", logger="chromoflow"):
+        m = train(sim_datasets["cellA"], "deepchrome", "classification", FOLD, tmp_path / "r", config="tiny", epochs=1, compile="on")
+    assert "torch.compile failed (RuntimeError: no C++ compiler here); running eagerly" in caplog.text
+    assert m["compiled"] is False and m["heldout"]["roc_auc"] > 0.5
+
+
+def test_device_resident_batches_equal_host_batches(sim_datasets, tmp_path):
+    """The GPU path's resident dataset (here on the CPU): the same batches, the same training."""
+    ds = GeneDataset.load(sim_datasets["cellA"])
+    from chromoflow.training.data import TaskData
+
+    host, resident = TaskData("regression", ds), TaskData("regression", GeneDataset.load(sim_datasets["cellA"]))
+    assert resident.make_resident(torch.device("cpu"), [2000, 500, 100], force=True)
+    inputs = {"bin_sizes": [2000, 500, 100], "pcres": True, "pcre_format": "packed"}
+    pos = np.arange(0, len(ds), 7)
+    for (_, a, _, ta), (_, b, _, tb) in zip(host.stream(pos, 32, inputs, "cpu"), resident.stream(pos, 32, inputs, "cpu")):
+        assert torch.equal(ta, tb) and set(a) == set(b)
+        for key in ("promoter", "pcre_bins"):
+            assert all(torch.equal(a[key][r], b[key][r]) for r in a[key])
+        assert torch.equal(a["pcre_slots"], b["pcre_slots"]) and torch.equal(a["pcre_bin_pos"][100], b["pcre_bin_pos"][100])
+    m1 = train(sim_datasets["cellA"], "chromoformer", "regression", FOLD, tmp_path / "host", config="tiny", epochs=1, seed=2, resident="off")
+    m2 = train(sim_datasets["cellA"], "chromoformer", "regression", FOLD, tmp_path / "dev", config="tiny", epochs=1, seed=2, resident="on")
+    assert m1["heldout"]["pearson_r"] == pytest.approx(m2["heldout"]["pearson_r"], abs=1e-6)

@@ -178,7 +178,7 @@ class GeneDataset:
         rows = self._pcre_offset[idx, None] + slot
         return np.where(slot < self._pcre_count[idx, None], rows, -1)
 
-    def batch(self, idx, pcres: bool = True, bin_sizes=None, pcre_format: str = "dense") -> dict:
+    def batch(self, idx, pcres: bool = True, bin_sizes=None, pcre_format: str = "dense", features: bool = True) -> dict:
         """Model inputs for genes ``idx`` (numpy arrays).
 
         Keys: ``index`` (B,), ``promoter`` {b: (B, S_b, M)}, ``pcre_length``
@@ -194,8 +194,14 @@ class GeneDataset:
           in the padded row, as the official positional encoding sees it).
 
         ``bin_sizes`` limits the resolutions built; ``pcres=False`` leaves
-        every slot empty (the no-Hi-C ablation).
+        every slot empty (the no-Hi-C ablation). ``features=False`` (packed
+        only) leaves the feature values out and gives where to find them
+        instead, for a copy of the arrays kept elsewhere (e.g. on a GPU):
+        ``promoter_index`` (B,) and ``pcre_bin_source`` {b: (n_b,)} rows of
+        ``promoter[b]`` and ``pcre_features[b]``.
         """
+        if not features and pcre_format != "packed":
+            raise ValueError("features=False needs pcre_format='packed'")
         idx = np.asarray(idx, np.int64)
         sizes = self.bin_sizes if bin_sizes is None else [int(b) for b in bin_sizes]
         B, P, M = len(idx), self.max_pcres, len(self.marks)
@@ -208,16 +214,21 @@ class GeneDataset:
         score[filled] = self._pcre_score[r]
         out = {
             "index": idx,
-            "promoter": {b: self.promoter[b][idx] for b in sizes},
             "pcre_length": length,
             "pcre_score": score,
             "label": self.genes["label"].to_numpy()[idx],
             "target": self.genes["target"].to_numpy(np.float32)[idx],
             "strand": np.where(self.genes["strand"].to_numpy()[idx] == "+", 1, -1),
         }
+        if features:
+            out["promoter"] = {b: self.promoter[b][idx] for b in sizes}
+        else:
+            out["promoter_index"], out["pcre_bin_source"] = idx, {}
         flat_slot = np.flatnonzero(filled.ravel())  # (gene, slot) positions that hold a pCRE
         if pcre_format == "packed":
-            out.update(pcre_slots=flat_slot, pcre_bins={}, pcre_bin_slot={}, pcre_bin_pos={})
+            out.update(pcre_slots=flat_slot, pcre_bin_slot={}, pcre_bin_pos={})
+            if features:
+                out["pcre_bins"] = {}
         else:
             out["pcre"] = {}
         for b in sizes:
@@ -226,7 +237,10 @@ class GeneDataset:
             src = expand_ranges(self.pcre_bin_offset[b][r], n)
             pos = expand_ranges(left_pad(n, S), n)
             if pcre_format == "packed":
-                out["pcre_bins"][b] = self.pcre_features[b][src]
+                if features:
+                    out["pcre_bins"][b] = self.pcre_features[b][src]
+                else:
+                    out["pcre_bin_source"][b] = src
                 out["pcre_bin_slot"][b] = np.repeat(np.arange(len(r)), n)
                 out["pcre_bin_pos"][b] = pos
             else:

@@ -13,18 +13,46 @@ Per resolution (2000/500/100 bp), three transformers:
 Head: the promoter token after + before regulation, concatenated over
 resolutions (3d) -> Linear -> ReLU -> Linear -> 2 logits or 1 value.
 
-Only the TSS row of the embedding and pairwise stages is ever read by the
-official model, so only that row is computed; pCRE bins come packed (no
-padding). Outputs equal the official model's for the same weights.
+How it is computed (the outputs equal the official model's for the same
+weights, within float rounding):
+
+- **all resolutions at once**: every parameter is stored stacked over the
+  resolutions (:class:`~chromoflow.models.layers.ResolutionStack`; the state
+  dict keeps the official per-resolution names), and each step is one
+  batched operation over (resolution, gene, ...) instead of three;
+- **only what is read**: the official model reads only the TSS row of the
+  embedding and pairwise transformers, so only that row is computed. With a
+  one-layer embedding (the published size) its attention is folded into the
+  7 input channels: logits are x (W_lin^T W_k^T q) + pos W_k^T q and the
+  output is (sum a x) W_lin^T + sum a pos, so no per-bin 128-wide projection
+  is ever made;
+- **only real pCRE bins**: pCRE bins come packed (no padding); the pairwise
+  keys of all layers and resolutions come from one matrix product of the bins
+  with the folded (c_att W_pcre) weights, plus projected position tables.
 """
 
 from __future__ import annotations
 
+import math
+
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .._dicts import merge
-from .layers import MASKED, PairwiseTransformer, Transformer, sinusoidal_positions
+from .layers import (
+    MASKED,
+    PairwiseTransformerParams,
+    ResolutionStack,
+    TransformerParams,
+    feed_forward,
+    layer_norm,
+    linear,
+    merge_heads,
+    segment_softmax,
+    sinusoidal_positions,
+    split_heads,
+)
 
 PUBLISHED = {
     "bin_sizes": [2000, 500, 100],
@@ -38,44 +66,26 @@ PUBLISHED = {
 }
 
 
-class EmbeddingTransformer(nn.Module):
-    def __init__(self, n_feats: int, n_bins: int, n_layers: int, n_heads: int, d_model: int, d_ff: int):
+class EmbeddingParams(nn.Module):
+    def __init__(self, n_feats: int, n_layers: int, n_heads: int, d_model: int, d_ff: int):
         super().__init__()
         self.lin_proj = nn.Linear(n_feats, d_model, bias=False)
-        self.transformer = Transformer(n_layers, n_heads, d_model, d_model, d_ff)
-        self.register_buffer("positions", sinusoidal_positions(n_bins, d_model), persistent=False)
-
-    def forward(self, x):
-        """x: (B, S, M) promoter bins -> (B, d) embedding of the TSS bin (index S // 2)."""
-        h = self.lin_proj(x) + self.positions
-        return self.transformer(h, query_index=x.shape[1] // 2)[:, 0]
+        self.transformer = TransformerParams(n_layers, n_heads, d_model, d_model, d_ff)
 
 
-class PairwiseInteractionTransformer(nn.Module):
-    def __init__(self, n_feats: int, d_emb: int, n_bins: int, n_layers: int, n_heads: int, d_model: int, d_ff: int):
+class PairwiseParams(nn.Module):
+    def __init__(self, n_feats: int, d_emb: int, n_layers: int, n_heads: int, d_model: int, d_ff: int):
         super().__init__()
         self.ln = nn.LayerNorm(d_model)  # unused by the official model; kept for its checkpoints
         self.lin_proj_p = nn.Linear(d_emb, d_model, bias=False)
         self.lin_proj_pcre = nn.Linear(n_feats, d_model, bias=False)
-        self.transformer = PairwiseTransformer(n_layers, n_heads, d_model, d_model, d_ff)
-        self.register_buffer("positions", sinusoidal_positions(n_bins, d_model), persistent=False)
-
-    def forward(self, promoter, slot_gene, bins, bin_slot, bin_pos):
-        """promoter: (B, d) TSS embeddings; slot_gene: (N,) gene of each filled pCRE slot;
-        bins: (n, M) packed pCRE bins, bin_slot: (n,) their slot (0..N-1), bin_pos: (n,) their position.
-        Returns (N, d): one embedding per filled slot."""
-        queries = self.lin_proj_p(promoter)[slot_gene]
-        keys = self.lin_proj_pcre(bins) + self.positions[bin_pos]
-        return self.transformer(queries, keys, bin_slot)
+        self.transformer = PairwiseTransformerParams(n_layers, n_heads, d_model, d_model, d_ff)
 
 
-class RegulationTransformer(nn.Module):
+class RegulationParams(nn.Module):
     def __init__(self, d_emb: int, n_layers: int, n_heads: int, d_model: int, d_ff: int):
         super().__init__()
-        self.transformer = Transformer(n_layers, n_heads, d_emb, d_model, d_ff, gate=True)
-
-    def forward(self, tokens, score, mask, need_weights: bool = False):
-        return self.transformer(tokens, score, mask, need_weights=need_weights)
+        self.transformer = TransformerParams(n_layers, n_heads, d_emb, d_model, d_ff, gate=True)
 
 
 class Chromoformer(nn.Module):
@@ -94,18 +104,143 @@ class Chromoformer(nn.Module):
         d = cfg["d_emb"]
         if cfg["pairwise"]["d_model"] != d or cfg["embed"]["d_model"] != d:
             raise ValueError("embed.d_model and pairwise.d_model must equal d_emb")
-        slots = {b: cfg["window"] // b for b in self.bin_sizes}
-        self.embed = nn.ModuleDict({str(b): EmbeddingTransformer(n_feats, slots[b], **cfg["embed"]) for b in self.bin_sizes})
-        self.pairwise_interaction = nn.ModuleDict(
-            {str(b): PairwiseInteractionTransformer(n_feats, d, slots[b], **cfg["pairwise"]) for b in self.bin_sizes}
-        )
-        self.regulation = nn.ModuleDict({str(b): RegulationTransformer(d, **cfg["regulation"]) for b in self.bin_sizes})
+        self.d, self.n_feats = d, n_feats
+        self.heads = {k: cfg[k]["n_heads"] for k in ("embed", "pairwise", "regulation")}
+        self.layers = {k: cfg[k]["n_layers"] for k in ("embed", "pairwise", "regulation")}
+        keys = [str(b) for b in self.bin_sizes]
+        self.embed = ResolutionStack(lambda: EmbeddingParams(n_feats, **cfg["embed"]), keys)
+        self.pairwise_interaction = ResolutionStack(lambda: PairwiseParams(n_feats, d, **cfg["pairwise"]), keys)
+        self.regulation = ResolutionStack(lambda: RegulationParams(d, **cfg["regulation"]), keys)
         self.fc_head = nn.Sequential(nn.Linear(d * len(self.bin_sizes), cfg["d_head"]), nn.ReLU(), nn.Linear(cfg["d_head"], n_out))
+        # Positions of every resolution's bins, concatenated (T = sum of slots), and where each resolution starts.
+        slots = [cfg["window"] // b for b in self.bin_sizes]
+        self.slots = slots
+        offsets = [0]
+        for s in slots[:-1]:
+            offsets.append(offsets[-1] + s)
+        self.register_buffer("positions", torch.cat([sinusoidal_positions(s, d) for s in slots]), persistent=False)  # (T, d)
+        self.register_buffer("offsets", torch.tensor(offsets), persistent=False)
+        tss = torch.tensor([o + s // 2 for o, s in zip(offsets, slots)])
+        self.register_buffer("tss_index", tss, persistent=False)
+        block = torch.full((len(slots), sum(slots)), MASKED)
+        for r, (o, s) in enumerate(zip(offsets, slots)):
+            block[r, o : o + s] = 0.0
+        self.register_buffer("resolution_mask", block, persistent=False)  # (R, T): each resolution's TSS sees its own bins
 
     @property
     def inputs(self) -> dict:
         """What the data loader must provide."""
         return {"bin_sizes": self.bin_sizes, "pcres": self.use_pcres, "pcre_format": "packed"}
+
+    # ------------------------------------------------------------------ stages
+    def _embed(self, promoter: dict) -> torch.Tensor:
+        """(R, B, d): the TSS bin's embedding at every resolution."""
+        if self.layers["embed"] != 1:
+            return self._embed_layers(promoter)
+        p, H, d = self.embed, self.heads["embed"], self.d
+        R = len(self.bin_sizes)
+        x = torch.cat([promoter[b] for b in self.bin_sizes], dim=1)  # (B, T, M)
+        B, T, M = x.shape
+        w_lin = p("lin_proj.weight")  # (R, d, M)
+        w_q, w_k, w_v = p("transformer.layers.0.self_att.att.weight").split(d, dim=1)  # (R, d, d) each
+        dh = d // H
+        h_tss = linear(x[:, self.tss_index].transpose(0, 1), w_lin) + self.positions[self.tss_index].unsqueeze(1)  # (R, B, d)
+        q = linear(h_tss, w_q).view(R, B, H, dh).permute(0, 2, 1, 3).reshape(R * H, B, dh)
+        u = torch.bmm(q, w_k.reshape(R * H, dh, d))  # (R*H, B, d): W_k^T q per head
+        a = torch.bmm(u.view(R, H * B, d), w_lin).view(R * H, B, M)  # W_lin^T W_k^T q
+        logits = torch.bmm(x, a.permute(1, 2, 0)).permute(2, 0, 1)  # (R*H, B, T)
+        logits = logits + torch.matmul(u, self.positions.t().to(u.dtype))
+        logits = logits / math.sqrt(dh) + self.resolution_mask.repeat_interleave(H, dim=0).unsqueeze(1).to(logits.dtype)
+        alpha = logits.float().softmax(-1).to(x.dtype)  # (R*H, B, T)
+        pooled = torch.bmm(alpha.transpose(0, 1), x).transpose(0, 1)  # (R*H, B, M): sum of a x
+        pooled_h = torch.bmm(pooled.reshape(R, H * B, M), w_lin.transpose(1, 2)).view(R * H, B, d)
+        pooled_h = pooled_h + torch.matmul(alpha, self.positions.to(alpha.dtype))
+        v = torch.bmm(pooled_h, w_v.reshape(R * H, dh, d).transpose(1, 2))  # (R*H, B, dh)
+        out = v.view(R, H, B, dh).permute(0, 2, 1, 3).reshape(R, B, d)
+        pre = "transformer.layers.0."
+        y = layer_norm(h_tss + linear(out, p(pre + "self_att.ff.weight"), p(pre + "self_att.ff.bias")), p(pre + "self_att.ln.weight"), p(pre + "self_att.ln.bias"))
+        return feed_forward(y, p, pre + "ff.")
+
+    def _embed_layers(self, promoter: dict) -> torch.Tensor:
+        """The embedding transformer with several layers: every bin in the earlier layers, one resolution at a time."""
+        p, H = self.embed, self.heads["embed"]
+        L = self.layers["embed"]
+        out = []
+        for r, b in enumerate(self.bin_sizes):
+            x = promoter[b]
+            o, s = int(self.offsets[r]), self.slots[r]
+            h = F.linear(x, p("lin_proj.weight")[r]) + self.positions[o : o + s]
+            for layer in range(L):
+                pre = f"transformer.layers.{layer}."
+                qkv = F.linear(h, p(pre + "self_att.att.weight")[r]).chunk(3, dim=-1)
+                q, k, v = (split_heads(t, H) for t in qkv)
+                rows = h
+                if layer == L - 1:  # only the TSS row is read
+                    q, rows = q[..., s // 2 : s // 2 + 1, :], h[:, s // 2 : s // 2 + 1]
+                att = merge_heads(F.scaled_dot_product_attention(q, k, v))
+                y = F.layer_norm(rows + F.linear(att, p(pre + "self_att.ff.weight")[r], p(pre + "self_att.ff.bias")[r]), h.shape[-1:], p(pre + "self_att.ln.weight")[r], p(pre + "self_att.ln.bias")[r])
+                z = F.linear(F.relu(F.linear(y, p(pre + "ff.l1.weight")[r], p(pre + "ff.l1.bias")[r])), p(pre + "ff.l2.weight")[r], p(pre + "ff.l2.bias")[r])
+                h = F.layer_norm(y + z, h.shape[-1:], p(pre + "ff.ln.weight")[r], p(pre + "ff.ln.bias")[r])
+            out.append(h[:, 0])
+        return torch.stack(out)
+
+    def _pairwise(self, promoter: torch.Tensor, batch: dict) -> torch.Tensor:
+        """(R, N, d): one embedding per filled pCRE slot and resolution."""
+        p, H, d, L = self.pairwise_interaction, self.heads["pairwise"], self.d, self.layers["pairwise"]
+        R, P = len(self.bin_sizes), batch["pcre_length"].shape[1]
+        slots = batch["pcre_slots"]
+        N = slots.shape[0]
+        dh = d // H
+        queries = linear(promoter, p("lin_proj_p.weight"))[:, torch.div(slots, P, rounding_mode="floor")]  # (R, N, d)
+        # Keys and values of every layer, for the bins of every resolution, from one product:
+        # (bins W_pcre^T + pos) W_c^T = bins (W_c W_pcre)^T + pos W_c^T.
+        w_c = torch.cat([p(f"transformer.layers.{layer}.self_att.c_att.weight") for layer in range(L)], dim=1)  # (R, L*2d, d)
+        w_bins = torch.bmm(w_c, p("lin_proj_pcre.weight"))  # (R, L*2d, M)
+        bins = [batch["pcre_bins"][b] for b in self.bin_sizes]
+        M = bins[0].shape[1]
+        block = torch.cat([F.pad(x, (r * M, (R - 1 - r) * M)) for r, x in enumerate(bins)])  # (n, R*M): each bin in its resolution's columns
+        kv = block @ w_bins.transpose(1, 2).reshape(R * M, -1)  # (n, L*2d)
+        pos_table = torch.matmul(self.positions.to(w_c.dtype), w_c.transpose(1, 2))  # (R, T, L*2d)
+        T = self.positions.shape[0]
+        res = torch.cat([torch.full_like(batch["pcre_bin_pos"][b], r) for r, b in enumerate(self.bin_sizes)])
+        pos = torch.cat([batch["pcre_bin_pos"][b] + self.offsets[r] for r, b in enumerate(self.bin_sizes)])
+        kv = (kv + pos_table.reshape(R * T, -1)[res * T + pos]).view(-1, L, 2, H, dh)
+        segment = res * N + torch.cat([batch["pcre_bin_slot"][b] for b in self.bin_sizes])
+        scale = 1.0 / math.sqrt(dh)
+        for layer in range(L):
+            pre = f"transformer.layers.{layer}."
+            q = linear(queries, p(pre + "self_att.p_att.weight")).reshape(R * N, H, dh)
+            k, v = kv[:, layer, 0], kv[:, layer, 1]
+            logits = (q[segment] * k).sum(-1) * scale  # (n, H)
+            w = segment_softmax(logits, segment, R * N).to(v.dtype)
+            out = torch.zeros(R * N, H, dh, dtype=v.dtype, device=v.device).index_add_(0, segment, w.unsqueeze(-1) * v)
+            out = linear(out.view(R, N, d).to(queries.dtype), p(pre + "self_att.ff.weight"), p(pre + "self_att.ff.bias"))
+            queries = layer_norm(queries + out, p(pre + "self_att.ln.weight"), p(pre + "self_att.ln.bias"))
+            queries = feed_forward(queries, p, pre + "ff.")
+        return queries
+
+    def _regulate(self, tokens: torch.Tensor, score: torch.Tensor, mask: torch.Tensor, need_weights: bool = False):
+        """tokens (R, B, 1+P, d) -> same shape; gated attention with gamma_f-scaled interaction bias."""
+        p, H, L = self.regulation, self.heads["regulation"], self.layers["regulation"]
+        R, B, T, d = tokens.shape
+        weights = []
+        x = tokens
+        for layer in range(L):
+            pre = f"transformer.layers.{layer}."
+            gamma = p(pre + "self_att.gamma_f")  # (R, H)
+            bias = (gamma.view(R, 1, H, 1, 1) * score.view(1, B, 1, T, T) + mask.view(1, B, 1, T, T)).reshape(R * B, H, T, T)
+            q, k, v, g = (split_heads(t.reshape(R * B, T, -1), H) for t in linear(x, p(pre + "self_att.att.weight")).chunk(4, dim=-1))
+            bias = bias.to(q.dtype)
+            if need_weights:
+                w = (q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1]) + bias).softmax(-1)
+                att = w @ v
+                weights.append(w.view(R, B, H, T, T))
+            else:
+                att = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+            att = merge_heads(att * torch.sigmoid(g)).view(R, B, T, -1)
+            y = layer_norm(x + linear(att, p(pre + "self_att.ff.weight"), p(pre + "self_att.ff.bias")), p(pre + "self_att.ln.weight"), p(pre + "self_att.ln.bias"))
+            x = feed_forward(y, p, pre + "ff.")
+        return x, weights
 
     @staticmethod
     def regulation_inputs(length: torch.Tensor, score: torch.Tensor):
@@ -117,39 +252,30 @@ class Chromoformer(nn.Module):
         B, P = length.shape
         valid = torch.cat([torch.ones(B, 1, dtype=torch.bool, device=length.device), length > 0], dim=1)
         open_ = valid[:, :, None] & valid[:, None, :]
-        full = torch.zeros(B, 1 + P, 1 + P, device=length.device, dtype=torch.float32)
-        full[:, 0, 1:] = score
+        full = F.pad(score.to(torch.float32).unsqueeze(1), (1, 0, 0, P))  # row 0 = [0, scores]
         mask = torch.where(open_, 0.0, MASKED).to(torch.float32)
         return full, mask
 
+    # ----------------------------------------------------------------- forward
     def encode(self, batch, need_weights: bool = False):
-        """(B, 3d) representation the head reads; with ``need_weights`` also the regulation attention."""
+        """(B, R*d) representation the head reads; with ``need_weights`` also the regulation attention per resolution."""
         length, score = batch["pcre_length"], batch["pcre_score"]
         B, P = length.shape
+        R = len(self.bin_sizes)
         if not self.use_pcres:
             length, score = torch.zeros_like(length), torch.zeros_like(score)
+        promoter = self._embed(batch["promoter"])  # (R, B, d)
+        pcre_tokens = promoter.new_zeros(R, B * P, self.d)
+        if self.use_pcres and batch["pcre_slots"].shape[0]:
+            emb = self._pairwise(promoter, batch)
+            pcre_tokens = pcre_tokens.index_copy(1, batch["pcre_slots"], emb.to(pcre_tokens.dtype))
+        tokens = torch.cat([promoter.unsqueeze(2), pcre_tokens.view(R, B, P, self.d)], dim=2)  # (R, B, 1+P, d)
         inter, mask = self.regulation_inputs(length, score)
-        if self.use_pcres:
-            slots = batch["pcre_slots"]
-            slot_gene = torch.div(slots, P, rounding_mode="floor")
-        reps, attention = [], {}
-        for b in self.bin_sizes:
-            key = str(b)
-            promoter = self.embed[key](batch["promoter"][b])  # (B, d)
-            pcre_tokens = promoter.new_zeros(B * P, promoter.shape[-1])
-            if self.use_pcres and len(slots):
-                emb = self.pairwise_interaction[key](
-                    promoter, slot_gene, batch["pcre_bins"][b], batch["pcre_bin_slot"][b], batch["pcre_bin_pos"][b]
-                )
-                pcre_tokens = pcre_tokens.index_copy(0, slots, emb.to(pcre_tokens.dtype))
-            tokens = torch.cat([promoter[:, None], pcre_tokens.view(B, P, -1)], dim=1)  # (B, 1+P, d)
-            if need_weights:
-                out, attention[b] = self.regulation[key](tokens, inter, mask, need_weights=True)
-            else:
-                out = self.regulation[key](tokens, inter, mask)
-            reps.append(out[:, 0] + tokens[:, 0])
-        rep = torch.cat(reps, dim=-1)
-        return (rep, attention) if need_weights else rep
+        out, weights = self._regulate(tokens, inter, mask, need_weights)
+        rep = (out[:, :, 0] + tokens[:, :, 0]).transpose(0, 1).reshape(B, R * self.d)
+        if need_weights:
+            return rep, {b: [w[r] for w in weights] for r, b in enumerate(self.bin_sizes)}
+        return rep
 
     @property
     def head(self) -> nn.Module:
@@ -157,4 +283,3 @@ class Chromoformer(nn.Module):
 
     def forward(self, batch):
         return self.fc_head(self.encode(batch))
-

@@ -1,14 +1,20 @@
-"""Transformer pieces of Chromoformer, one idea each.
+"""Chromoformer's building blocks: parameter templates, and grouped operations over resolutions.
 
-Parameter names and shapes follow the official ``chromoformer`` package so its
-state dicts load with ``strict=True`` (including tensors it never uses, marked
-below). Blocks are post-LayerNorm, Q/K/V carry no bias, the output
-projection does, attention is scaled by 1/sqrt(d_head), there is no dropout.
+Parameter names and shapes follow the official ``chromoformer`` package so
+its state dicts load with ``strict=True`` (including tensors it never uses,
+marked below). The template modules only *declare* one resolution's
+parameters (and initialise them as the official code does);
+:class:`ResolutionStack` stores R copies of a template stacked along a
+leading resolution axis, and the model computes all resolutions at once
+with batched operations on those stacks (``G`` below = resolutions, or
+resolutions x models). Blocks are post-LayerNorm, Q/K/V carry no bias, the
+output projection does, attention is scaled by 1/sqrt(d_head), no dropout.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -29,6 +35,145 @@ def sinusoidal_positions(n: int, dim: int) -> torch.Tensor:
     return table
 
 
+# --------------------------------------------------------------------------- templates
+
+
+class FeedForwardParams(nn.Module):
+    """Post-LN MLP: LN(x + W2 ReLU(W1 x))."""
+
+    def __init__(self, d_emb: int, d_ff: int):
+        super().__init__()
+        self.l1 = nn.Linear(d_emb, d_ff)
+        self.l2 = nn.Linear(d_ff, d_emb)
+        self.ln = nn.LayerNorm(d_emb)
+
+
+class SelfAttentionParams(nn.Module):
+    """Post-LN multi-head self-attention, optionally gated (``att`` gives q, k, v[, gate]), with an additive logit bias."""
+
+    def __init__(self, d_emb: int, n_heads: int, d_model: int, gate: bool = False):
+        super().__init__()
+        self.gamma_f = nn.Parameter(torch.ones(n_heads))  # scales the interaction bias per head (unused in embed/pairwise)
+        self.w_bias = nn.Linear(2, n_heads, bias=False)  # unused by the official model; kept for its checkpoints
+        self.att = nn.Linear(d_emb, (4 if gate else 3) * d_model, bias=False)
+        self.ff = nn.Linear(d_model, d_emb)
+        self.ln = nn.LayerNorm(d_emb)
+
+
+class AttentionBlockParams(nn.Module):
+    def __init__(self, d_emb: int, n_heads: int, d_model: int, d_ff: int, gate: bool = False):
+        super().__init__()
+        self.self_att = SelfAttentionParams(d_emb, n_heads, d_model, gate=gate)
+        self.ff = FeedForwardParams(d_emb, d_ff)
+
+
+class TransformerParams(nn.Module):
+    def __init__(self, n_layers: int, n_heads: int, d_emb: int, d_model: int, d_ff: int, gate: bool = False):
+        super().__init__()
+        self.layers = nn.ModuleList(AttentionBlockParams(d_emb, n_heads, d_model, d_ff, gate) for _ in range(n_layers))
+
+
+class CrossAttentionParams(nn.Module):
+    """The pairwise stage's attention: queries from the promoter (``p_att``), keys and values from a pCRE (``c_att``)."""
+
+    def __init__(self, d_emb: int, n_heads: int, d_model: int):
+        super().__init__()
+        self.gamma_f = nn.Parameter(torch.ones(n_heads))  # unused by the official model; kept for its checkpoints
+        self.p_att = nn.Linear(d_emb, d_model, bias=False)
+        self.c_att = nn.Linear(d_emb, 2 * d_model, bias=False)
+        self.ff = nn.Linear(d_model, d_emb)
+        self.ln = nn.LayerNorm(d_emb)
+
+
+class PairwiseBlockParams(nn.Module):
+    def __init__(self, d_emb: int, n_heads: int, d_model: int, d_ff: int):
+        super().__init__()
+        self.self_att = CrossAttentionParams(d_emb, n_heads, d_model)  # official name: self_att
+        self.ff = FeedForwardParams(d_emb, d_ff)
+
+
+class PairwiseTransformerParams(nn.Module):
+    def __init__(self, n_layers: int, n_heads: int, d_emb: int, d_model: int, d_ff: int):
+        super().__init__()
+        self.layers = nn.ModuleList(PairwiseBlockParams(d_emb, n_heads, d_model, d_ff) for _ in range(n_layers))
+
+
+# --------------------------------------------------------------------------- stacks
+
+
+class ResolutionStack(nn.Module):
+    """The parameters of one template module per key (resolution), stacked: each becomes one (R, *shape) tensor.
+
+    ``state_dict()`` and ``load_state_dict()`` speak the per-copy names
+    (``'2000.lin_proj.weight'``, as an ``nn.ModuleDict`` of the templates
+    would), so official checkpoints load and save unchanged; inside, each
+    parameter is a single tensor, so the model reads all resolutions with
+    one batched operation instead of one per resolution.
+    """
+
+    def __init__(self, make: Callable[[], nn.Module], keys: list[str]):
+        super().__init__()
+        copies = [make() for _ in keys]  # built in order: the same initial values as separate modules
+        self.keys = [str(k) for k in keys]
+        self.names = [n for n, _ in copies[0].named_parameters()]
+        for name in self.names:
+            stacked = torch.stack([dict(c.named_parameters())[name].detach() for c in copies])
+            self.register_parameter(self._attr(name), nn.Parameter(stacked))
+        self.register_state_dict_post_hook(ResolutionStack._expand)
+        self.register_load_state_dict_pre_hook(ResolutionStack._stack)
+
+    @staticmethod
+    def _attr(name: str) -> str:
+        return name.replace(".", "__")
+
+    def __call__(self, name: str) -> torch.Tensor:
+        """The stacked (R, *shape) parameter of template name ``name``."""
+        return getattr(self, self._attr(name))
+
+    @staticmethod
+    def _expand(module, state_dict, prefix, local_metadata):
+        for name in module.names:
+            value = state_dict.pop(prefix + module._attr(name), None)
+            if value is None:
+                continue
+            for i, key in enumerate(module.keys):
+                state_dict[f"{prefix}{key}.{name}"] = value[i]
+
+    @staticmethod
+    def _stack(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs):
+        for name in module.names:
+            keys = [f"{prefix}{key}.{name}" for key in module.keys]
+            if all(k in state_dict for k in keys):
+                parts = [state_dict.pop(k) for k in keys]
+                if len({tuple(p.shape) for p in parts}) == 1:
+                    state_dict[prefix + module._attr(name)] = torch.stack(parts)
+                else:
+                    error_msgs.append(f"size mismatch between resolutions for {prefix}*.{name}: {[tuple(p.shape) for p in parts]}")
+
+
+# --------------------------------------------------------------------------- grouped operations
+
+
+def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+    """Per-group linear map: x (G, ..., in), weight (G, out, in), bias (G, out) -> (G, ..., out)."""
+    g, shape = x.shape[0], x.shape[1:-1]
+    flat = x.reshape(g, -1, x.shape[-1])
+    out = torch.bmm(flat, weight.transpose(1, 2)) if bias is None else torch.baddbmm(bias.unsqueeze(1), flat, weight.transpose(1, 2))
+    return out.reshape(g, *shape, weight.shape[1])
+
+
+def layer_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    """Per-group affine LayerNorm: x (G, ..., d), weight/bias (G, d)."""
+    view = (x.shape[0],) + (1,) * (x.dim() - 2) + (x.shape[-1],)
+    return torch.addcmul(bias.view(view), F.layer_norm(x, x.shape[-1:], eps=eps), weight.view(view))
+
+
+def feed_forward(x: torch.Tensor, p: Callable[[str], torch.Tensor], prefix: str) -> torch.Tensor:
+    """LN(x + W2 ReLU(W1 x)) with the stacked parameters ``p(prefix + 'l1.weight')`` etc."""
+    h = F.relu(linear(x, p(prefix + "l1.weight"), p(prefix + "l1.bias")))
+    return layer_norm(x + linear(h, p(prefix + "l2.weight"), p(prefix + "l2.bias")), p(prefix + "ln.weight"), p(prefix + "ln.bias"))
+
+
 def split_heads(x: torch.Tensor, heads: int) -> torch.Tensor:
     """(..., T, heads * d) -> (..., heads, T, d)"""
     *lead, t, hd = x.shape
@@ -41,134 +186,6 @@ def merge_heads(x: torch.Tensor) -> torch.Tensor:
     return x.transpose(-3, -2).reshape(*lead, t, h * d)
 
 
-class FeedForward(nn.Module):
-    """Post-LN position-wise MLP: LN(x + W2 ReLU(W1 x))."""
-
-    def __init__(self, d_emb: int, d_ff: int):
-        super().__init__()
-        self.l1 = nn.Linear(d_emb, d_ff)
-        self.l2 = nn.Linear(d_ff, d_emb)
-        self.ln = nn.LayerNorm(d_emb)
-
-    def forward(self, x):
-        return self.ln(x + self.l2(F.relu(self.l1(x))))
-
-
-class SelfAttention(nn.Module):
-    """Post-LN multi-head self-attention, optionally gated, with an additive logit bias.
-
-    ``query_index`` computes the output of one position only (its query row),
-    which is all the later stages of Chromoformer ever read: it saves the
-    (T x T) work of the rows nobody uses.
-    """
-
-    def __init__(self, d_emb: int, n_heads: int, d_model: int, gate: bool = False):
-        super().__init__()
-        self.n_heads, self.gate = n_heads, gate
-        self.gamma_f = nn.Parameter(torch.ones(n_heads))  # scales the interaction bias per head
-        self.w_bias = nn.Linear(2, n_heads, bias=False)  # unused by the official model; kept for its checkpoints
-        self.att = nn.Linear(d_emb, (4 if gate else 3) * d_model, bias=False)
-        self.ff = nn.Linear(d_model, d_emb)
-        self.ln = nn.LayerNorm(d_emb)
-
-    def forward(self, x, score=None, mask=None, query_index: int | None = None, need_weights: bool = False):
-        """x: (N, T, d_emb); score: (N, T, T) interaction bias, added as gamma_f[head] * score;
-        mask: (N, T, T) additive, 0 where attention is allowed and MASKED where not."""
-        bias = None
-        if score is not None:
-            bias = self.gamma_f[:, None, None] * score[:, None]
-        if mask is not None:
-            bias = mask[:, None] if bias is None else bias + mask[:, None]
-        parts = self.att(x).chunk(4 if self.gate else 3, dim=-1)
-        q, k, v = (split_heads(t, self.n_heads) for t in parts[:3])  # (N, h, T, d)
-        residual = x
-        if query_index is not None:
-            q = q[..., query_index : query_index + 1, :]
-            residual = x[:, query_index : query_index + 1]
-            if bias is not None:
-                bias = bias[..., query_index : query_index + 1, :]
-        if bias is not None:
-            bias = bias.to(q.dtype)
-        weights = None
-        if need_weights:
-            logits = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])
-            if bias is not None:
-                logits = logits + bias
-            weights = logits.softmax(-1)
-            out = weights @ v
-        else:
-            out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
-        if self.gate:
-            g = split_heads(parts[3], self.n_heads)
-            if query_index is not None:
-                g = g[..., query_index : query_index + 1, :]
-            out = out * torch.sigmoid(g)
-        y = self.ln(residual + self.ff(merge_heads(out)))
-        return (y, weights) if need_weights else y
-
-
-class AttentionBlock(nn.Module):
-    def __init__(self, d_emb: int, n_heads: int, d_model: int, d_ff: int, gate: bool = False):
-        super().__init__()
-        self.self_att = SelfAttention(d_emb, n_heads, d_model, gate=gate)
-        self.ff = FeedForward(d_emb, d_ff)
-
-    def forward(self, x, score=None, mask=None, query_index=None, need_weights: bool = False):
-        if need_weights:
-            y, w = self.self_att(x, score, mask, query_index, need_weights=True)
-            return self.ff(y), w
-        return self.ff(self.self_att(x, score, mask, query_index))
-
-
-class Transformer(nn.Module):
-    def __init__(self, n_layers: int, n_heads: int, d_emb: int, d_model: int, d_ff: int, gate: bool = False):
-        super().__init__()
-        self.layers = nn.ModuleList(AttentionBlock(d_emb, n_heads, d_model, d_ff, gate) for _ in range(n_layers))
-
-    def forward(self, x, score=None, mask=None, query_index: int | None = None, need_weights: bool = False):
-        """``query_index`` applies to the last layer only: earlier layers feed every position."""
-        weights = []
-        for i, layer in enumerate(self.layers):
-            qi = query_index if i == len(self.layers) - 1 else None
-            if need_weights:
-                x, w = layer(x, score, mask, qi, need_weights=True)
-                weights.append(w)
-            else:
-                x = layer(x, score, mask, qi)
-        return (x, weights) if need_weights else x
-
-
-class SegmentCrossAttention(nn.Module):
-    """Post-LN cross-attention of one query per segment over that segment's keys.
-
-    Chromoformer's pairwise stage attends from the promoter (its TSS bin is
-    the only row ever used) to the bins of one pCRE. pCREs differ in length,
-    so keys come packed: ``keys`` (n, d) with ``segment`` (n,) naming the
-    query each belongs to. Padding is never materialised, which skips the
-    60-90 % of pCRE slots that are padding, and an empty slot costs nothing.
-    """
-
-    def __init__(self, d_emb: int, n_heads: int, d_model: int):
-        super().__init__()
-        self.n_heads = n_heads
-        self.gamma_f = nn.Parameter(torch.ones(n_heads))  # unused by the official model; kept for its checkpoints
-        self.p_att = nn.Linear(d_emb, d_model, bias=False)
-        self.c_att = nn.Linear(d_emb, 2 * d_model, bias=False)
-        self.ff = nn.Linear(d_model, d_emb)
-        self.ln = nn.LayerNorm(d_emb)
-
-    def forward(self, queries, keys, segment):
-        """queries: (N, d_emb); keys: (n, d_emb); segment: (n,) in [0, N)."""
-        n_seg, h = queries.shape[0], self.n_heads
-        q = self.p_att(queries).view(n_seg, h, -1)  # (N, h, d)
-        k, v = (t.view(keys.shape[0], h, -1) for t in self.c_att(keys).chunk(2, dim=-1))  # (n, h, d)
-        logits = (q[segment] * k).sum(-1) / math.sqrt(q.shape[-1])  # (n, h)
-        weights = segment_softmax(logits, segment, n_seg)
-        out = torch.zeros(n_seg, h, v.shape[-1], dtype=v.dtype, device=v.device)
-        out.index_add_(0, segment, weights.unsqueeze(-1).to(v.dtype) * v)
-        return self.ln(queries + self.ff(out.reshape(n_seg, -1)))
-
-
 def segment_softmax(logits: torch.Tensor, segment: torch.Tensor, n_seg: int) -> torch.Tensor:
     """Softmax of ``logits`` (n, h) within each segment, in float32."""
     logits = logits.float()
@@ -178,25 +195,3 @@ def segment_softmax(logits: torch.Tensor, segment: torch.Tensor, n_seg: int) -> 
     e = torch.exp(logits - peak[segment])
     total = torch.zeros_like(peak).index_add_(0, segment, e)
     return e / total[segment]
-
-
-class PairwiseTransformer(nn.Module):
-    def __init__(self, n_layers: int, n_heads: int, d_emb: int, d_model: int, d_ff: int):
-        super().__init__()
-        self.layers = nn.ModuleList(PairwiseBlock(d_emb, n_heads, d_model, d_ff) for _ in range(n_layers))
-
-    def forward(self, queries, keys, segment):
-        # Keys stay the pCRE's own embedding in every layer; only the promoter stream is updated.
-        for layer in self.layers:
-            queries = layer(queries, keys, segment)
-        return queries
-
-
-class PairwiseBlock(nn.Module):
-    def __init__(self, d_emb: int, n_heads: int, d_model: int, d_ff: int):
-        super().__init__()
-        self.self_att = SegmentCrossAttention(d_emb, n_heads, d_model)  # official name: self_att
-        self.ff = FeedForward(d_emb, d_ff)
-
-    def forward(self, queries, keys, segment):
-        return self.ff(self.self_att(queries, keys, segment))

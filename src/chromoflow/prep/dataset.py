@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
@@ -226,9 +227,11 @@ def build_dataset(
                         for track in cache.values():
                             track.close()
                 else:
-                    # forkserver, not fork: a forked child inherits the parent's threads and locks
-                    # (hictkpy's logger, HDF5) and can deadlock when the parent loaded them.
-                    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+                    # fork is fastest and needs no importable __main__, but a forked child inherits the
+                    # parent's threads and locks: once hictkpy (its logger thread) is loaded in this
+                    # process, fork can deadlock, so start workers from a clean forkserver instead.
+                    methods = multiprocessing.get_all_start_methods()
+                    method = "fork" if "fork" in methods and "hictkpy" not in sys.modules else ("forkserver" if "forkserver" in methods else "spawn")
                     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), initializer=_init_worker, mp_context=multiprocessing.get_context(method)) as pool:
                         yield from pool.map(_featurize_in_worker, tasks)
 

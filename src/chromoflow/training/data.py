@@ -17,7 +17,7 @@ import torch
 from ..data.dataset import GeneDataset
 from ..errors import ChromoflowError
 from ..log import warn
-from .batches import to_tensors
+from .batches import Resident, to_tensors
 
 
 def dataset_info(ds: GeneDataset) -> dict:
@@ -81,6 +81,7 @@ class TaskData:
                 truth = genes["target"].to_numpy(np.float64)
                 self.known = np.isfinite(truth)
         self.truth = np.where(self.known, truth, np.nan)
+        self.resident: tuple | None = None  # (Resident of A, Resident of B | None) once make_resident() ran
         self.genes = genes.iloc[self.idx_a].reset_index(drop=True)
         self.fold = self.genes["fold"].to_numpy()
 
@@ -105,11 +106,24 @@ class TaskData:
             raise ChromoflowError(f"no training genes outside fold {fold} in {self.a.path}")
         return pool, test
 
+    def make_resident(self, device, bin_sizes, force: bool = False) -> bool:
+        """Keep the feature arrays on ``device`` (when they fit, or ``force``); returns whether they are."""
+        if force or Resident.fits(self.a, device):
+            self.resident = (Resident(self.a, device, bin_sizes), Resident(self.b, device, bin_sizes) if self.b is not None else None)
+        return self.resident is not None
+
     def batch(self, positions: np.ndarray, inputs: dict) -> tuple[dict, dict | None]:
-        kwargs = {"bin_sizes": inputs["bin_sizes"], "pcres": inputs["pcres"], "pcre_format": inputs.get("pcre_format", "dense")}
+        packed = inputs.get("pcre_format", "dense") == "packed"
+        kwargs = {"bin_sizes": inputs["bin_sizes"], "pcres": inputs["pcres"], "pcre_format": inputs.get("pcre_format", "dense"), "features": not (self.resident and packed)}
         a = self.a.batch(self.idx_a[positions], **kwargs)
         b = self.b.batch(self.idx_b[positions], **kwargs) if self.b is not None else None
         return a, b
+
+    def _device_batch(self, batch: dict | None, which: int, device):
+        if batch is None:
+            return None
+        tensors = to_tensors(batch, device)
+        return self.resident[which].complete(tensors) if "promoter_index" in tensors else tensors
 
     def stream(self, positions, batch_size: int, inputs: dict, device, rng: np.random.Generator | None = None, drop_last: bool = False, prefetch: int = 3):
         """Yield (positions, batch_a, batch_b, truth) as device tensors; a background thread prepares the next batches.
@@ -134,7 +148,7 @@ class TaskData:
                         return
                     a, b = self.batch(chunk, inputs)
                     truth = to_tensors({"truth": self.truth[chunk].astype(np.float32)}, device)["truth"]
-                    q.put((chunk, to_tensors(a, device), to_tensors(b, device) if b is not None else None, truth))
+                    q.put((chunk, self._device_batch(a, 0, device), self._device_batch(b, 1, device), truth))
             except BaseException as exc:  # surfaced in the consumer
                 q.put(exc)
             q.put(done)

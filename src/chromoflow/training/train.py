@@ -38,7 +38,7 @@ from .config import resolve_config
 from .data import TaskData, check_geometry, dataset_info
 from .metrics import HEADLINE, task_metrics
 from .reports import prediction_frame, write_json, write_predictions
-from .trainer import Trainer, file_fingerprint, pick_device
+from .trainer import Compiled, Trainer, file_fingerprint, pick_device, use_compile
 
 
 def split_validation(pool: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -49,11 +49,24 @@ def split_validation(pool: np.ndarray, fraction: float, seed: int) -> tuple[np.n
     return np.sort(shuffled[n_val:]), np.sort(shuffled[:n_val])
 
 
+def parse_folds(fold) -> list[int]:
+    """``3``, ``"3"`` or ``"1,2,3,4"`` -> [folds]."""
+    if isinstance(fold, (int, np.integer)):
+        return [int(fold)]
+    items = [x.strip() for x in str(fold).split(",") if x.strip()]
+    if not items or not all(x.isdigit() and int(x) >= 1 for x in items):
+        raise ChromoflowError(f"--fold {fold!r}: expected a fold number or a comma-separated list of them (e.g. 1,2,3,4)")
+    folds = [int(x) for x in items]
+    if len(set(folds)) != len(folds):
+        raise ChromoflowError(f"--fold {fold!r}: a fold is listed twice")
+    return folds
+
+
 def train(
     dataset: str | os.PathLike,
     model_name: str,
     task: str,
-    fold: int,
+    fold,
     outdir: str | os.PathLike,
     config: str | None = None,
     reference: str | os.PathLike | None = None,
@@ -64,16 +77,28 @@ def train(
     resume: bool = False,
     on_epoch=None,
     val_fold: int | None = None,
-) -> dict:
-    """Train and evaluate; returns the metrics written to ``metrics.json``.
+    compile: str = "auto",
+    resident: str = "auto",
+):
+    """Train and evaluate; returns the metrics written to ``metrics.json`` (a list of them for several folds).
 
-    Everything is checked before the output folder is created: a refused run
-    leaves nothing behind.
+    ``resident``: keep the dataset's feature arrays on the device and gather
+    batches there (``auto``: on CUDA when they take under a quarter of the
+    free memory).
+
+    ``fold`` may list several folds (``"1,2,3,4"``): they are trained one after
+    another in this process, sharing the loaded data and, on a GPU, the
+    compiled model; each gets its own ``OUTDIR/fold<k>/`` with every output
+    and its own checkpoint, so ``resume`` continues each where it stopped.
+    A fold's results equal training it alone (up to float rounding). Everything is
+    checked before an output folder is created: a refused run leaves nothing
+    behind.
     """
     if task not in TASKS:
         raise ChromoflowError(f"--task {task!r}: expected one of {', '.join(TASKS)}")
     if seed < 0:
         raise ChromoflowError(f"--seed {seed}: must be >= 0")
+    folds = parse_folds(fold)
     cfg = resolve_config(model_name, config, epochs, batch_size)
     t = cfg["training"]
     dev = pick_device(device)
@@ -81,16 +106,43 @@ def train(
     ds_b = GeneDataset.load(reference) if reference else None
     data = TaskData(task, ds_a, ds_b)
     data.require_truth()
-    pool, test = data.split(fold)
 
     # The model takes its geometry from the data.
     geometry = {"bin_sizes": ds_a.bin_sizes, "window": ds_a.window, "max_pcres": ds_a.max_pcres} if model_name.startswith("chromoformer") else {"window": ds_a.window}
     model_cfg = {**cfg["model"], **geometry}
-    torch.manual_seed(seed)
-    model = build_model(model_name, len(ds_a.marks), task, model_cfg)
+
+    def fresh_model():
+        torch.manual_seed(seed)  # the same initial weights for every fold, as when trained alone
+        return build_model(model_name, len(ds_a.marks), task, model_cfg)
+
+    model = fresh_model()
     check_geometry(ds_a, model, model_name, "--config")
     model.to(dev)
+    if model.inputs.get("pcre_format") == "packed" and resident != "off":
+        # On a GPU the features stay there; only each batch's small index arrays are copied.
+        data.make_resident(dev, model.inputs["bin_sizes"], force=resident == "on")
+    plans = [_plan_fold(data, k, val_fold, dict(t), seed, dataset) for k in folds]
+    fingerprints = {"dataset": file_fingerprint(dataset), "reference": file_fingerprint(reference)}
+    forward = Compiled(model, use_compile(compile, dev))
+    results = []
+    for k, (pool, test, train_pos, val, t_fold) in zip(folds, plans):
+        if k != folds[0]:
+            model.load_state_dict(fresh_model().state_dict())  # the same module: a compiled graph is reused
+        fold_cfg = {**cfg, "training": t_fold}
+        identity = plain({**fingerprints, "model": model_name, "task": task, "fold": k, "val_fold": val_fold, "seed": seed, "config": fold_cfg, "n_genes": len(data)})
+        folder = outdir if len(folds) == 1 else Path(outdir) / f"fold{k}"
+        with output_folder(folder) as out:
+            trainer = Trainer(model, data, train_pos, val, fold_cfg, dev, seed, identity, Path(out), forward=forward)
+            if resume:
+                trainer.resume()
+            trainer.fit(on_epoch)
+            results.append(_finish_fold(trainer, data, ds_a, ds_b, model_name, task, k, seed, fold_cfg, pool, test, train_pos, val, Path(out)))
+    return results[0] if len(folds) == 1 else results
 
+
+def _plan_fold(data: TaskData, fold: int, val_fold: int | None, t: dict, seed: int, dataset):
+    """(training pool, held-out, training, validation positions, training settings) of one fold, checked."""
+    pool, test = data.split(fold)
     if val_fold is not None:
         if val_fold == fold:
             raise ChromoflowError(f"--val-fold {val_fold} is the held-out --fold; choose another fold for validation")
@@ -103,44 +155,39 @@ def train(
     else:
         train_pos, val = split_validation(pool, t["val_fraction"], seed)
     if t["drop_last"] and len(train_pos) < t["batch_size"]:
-        raise ChromoflowError(f"only {len(train_pos)} training genes, fewer than one batch of {t['batch_size']} (drop_last); use --batch-size {max(1, len(train_pos) // 2)}")
-    identity = plain(
+        raise ChromoflowError(f"fold {fold}: only {len(train_pos)} training genes, fewer than one batch of {t['batch_size']} (drop_last); use --batch-size {max(1, len(train_pos) // 2)}")
+    return pool, test, train_pos, val, t
+
+
+def _finish_fold(trainer, data, ds_a, ds_b, model_name, task, fold, seed, cfg, pool, test, train_pos, val, out: Path) -> dict:
+    """Select the weights, predict the held-out fold once, and write every output of the fold."""
+    model, dev = trainer.model, trainer.device
+    selected = trainer.final_model()
+    test_pred, test_loss = trainer.evaluate(test, desc="held-out")
+    heldout = task_metrics(task, data.truth[test], test_pred)
+    val_metrics = task_metrics(task, data.truth[val], trainer.evaluate(val)[0]) if len(val) else None
+    state = trainer.state
+    metrics = plain(
         {
-            "dataset": file_fingerprint(dataset), "reference": file_fingerprint(reference), "model": model_name, "task": task,
-            "fold": fold, "val_fold": val_fold, "seed": seed, "config": cfg, "n_genes": len(data),
+            "task": task, "model": model_name, "fold": fold, "sample": ds_a.sample, "reference": ds_b.sample if ds_b else None,
+            "heldout": {**heldout, "loss": test_loss}, "validation": val_metrics,
+            "epochs_run": state.epoch, "selected_epoch": selected, "selection": trainer.t["select"],
+            "samples_per_s": state.trained_samples / state.train_seconds if state.train_seconds else None,
+            "train_seconds": state.train_seconds, "n_train": len(train_pos), "n_val": len(val), "n_heldout": len(test),
+            "device": str(dev), "seed": seed, "config": cfg, "compiled": trainer.forward.compiled is not None,
+            "compile_seconds": trainer.forward.compile_seconds,
         }
     )
-    with output_folder(outdir) as out:
-        trainer = Trainer(model, data, train_pos, val, cfg, dev, seed, identity, Path(out))
-        if resume:
-            trainer.resume()
-        trainer.fit(on_epoch)
-        selected = trainer.final_model()
-
-        test_pred, test_loss = trainer.evaluate(test, desc="held-out")
-        heldout = task_metrics(task, data.truth[test], test_pred)
-        val_metrics = task_metrics(task, data.truth[val], trainer.evaluate(val)[0]) if len(val) else None
-        state = trainer.state
-        metrics = plain(
-            {
-                "task": task, "model": model_name, "fold": fold, "sample": ds_a.sample, "reference": ds_b.sample if ds_b else None,
-                "heldout": {**heldout, "loss": test_loss}, "validation": val_metrics,
-                "epochs_run": state.epoch, "selected_epoch": selected, "selection": trainer.t["select"],
-                "samples_per_s": state.trained_samples / state.train_seconds if state.train_seconds else None,
-                "train_seconds": state.train_seconds, "n_train": len(train_pos), "n_val": len(val), "n_heldout": len(test),
-                "device": str(dev), "seed": seed, "config": cfg,
-            }
-        )
-        trained_genes = sorted(set(data.genes["gene_id"].to_numpy()[pool].tolist()))
-        save_torch(
-            model_file(model, model_name, task, cfg, dataset_info(ds_a), dataset_info(ds_b) if ds_b else None, fold, seed, selected, metrics, trained_genes),
-            out / "model.pt",
-        )
-        write_json(metrics, out / "metrics.json")
-        write_tsv(pd.DataFrame(state.history), out / "history.tsv", float_format="%.6g")
-        frame = prediction_frame(data, test, test_pred, heldout=np.ones(len(test), np.int64))
-        write_predictions(frame, out / "heldout.tsv")
-        title = f"{model_name}, {ds_a.sample}{' vs ' + ds_b.sample if ds_b else ''}, {task}, fold {fold}"
-        plots.history(state.history, HEADLINE[task], out / "history.png", title=title)
-        plots.heldout(task, frame, heldout, out / ("roc.png" if task == "classification" else "scatter.png"), title=title)
+    trained_genes = sorted(set(data.genes["gene_id"].to_numpy()[pool].tolist()))
+    save_torch(
+        model_file(model, model_name, task, cfg, dataset_info(ds_a), dataset_info(ds_b) if ds_b else None, fold, seed, selected, metrics, trained_genes),
+        out / "model.pt",
+    )
+    write_json(metrics, out / "metrics.json")
+    write_tsv(pd.DataFrame(state.history), out / "history.tsv", float_format="%.6g")
+    frame = prediction_frame(data, test, test_pred, heldout=np.ones(len(test), np.int64))
+    write_predictions(frame, out / "heldout.tsv")
+    title = f"{model_name}, {ds_a.sample}{' vs ' + ds_b.sample if ds_b else ''}, {task}, fold {fold}"
+    plots.history(state.history, HEADLINE[task], out / "history.png", title=title)
+    plots.heldout(task, frame, heldout, out / ("roc.png" if task == "classification" else "scatter.png"), title=title)
     return metrics

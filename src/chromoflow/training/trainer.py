@@ -56,6 +56,44 @@ def autocast(device: torch.device):
     return torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
 
 
+class Compiled:
+    """A model's forward pass through ``torch.compile``, falling back cleanly to eager execution.
+
+    The first call compiles (its time is kept in ``compile_seconds``); if the
+    compiler is missing or fails on this machine, a warning says so and the
+    model runs eagerly from then on. Varying pCRE counts are dynamic
+    dimensions, so one graph serves every batch. Calling it is calling the
+    model: ``objective.outputs`` takes it in the model's place.
+    """
+
+    def __init__(self, model, enabled: bool):
+        self.model = model
+        self.compiled = torch.compile(model, dynamic=True) if enabled else None
+        self.compile_seconds = None
+
+    def __call__(self, batch):
+        if self.compiled is None:
+            return self.model(batch)
+        first = self.compile_seconds is None
+        start = time.perf_counter()
+        try:
+            out = self.compiled(batch)
+        except Exception as exc:  # noqa: BLE001 - any compiler failure: run eagerly instead
+            warn(f"torch.compile failed ({type(exc).__name__}: {' '.join(str(exc).split())[:160]}); running eagerly")
+            self.compiled = None
+            return self.model(batch)
+        if first:
+            self.compile_seconds = time.perf_counter() - start
+        return out
+
+
+def use_compile(option: str, device: torch.device) -> bool:
+    """``auto``: compile on CUDA (launch-bound), not on CPU (compiling takes minutes there and gains little)."""
+    if option not in ("auto", "on", "off"):
+        raise ChromoflowError(f"--compile {option!r}: expected auto, on or off")
+    return option == "on" or (option == "auto" and device.type == "cuda")
+
+
 def file_fingerprint(path) -> str | None:
     """A content hash of a file (BLAKE2b, 16 bytes): the same path rebuilt with other data differs."""
     if path is None:
@@ -95,14 +133,14 @@ class TrainState:
 
 
 def make_optimizer(model, t: dict, device: torch.device):
+    """The configured optimiser, fused (one kernel for all parameters on CUDA, one op per tensor on CPU) where torch has it."""
     params = [p for p in model.parameters() if p.requires_grad]
-    # One kernel per step for all parameters (fused on CUDA, foreach elsewhere), not one per tensor.
-    fast = {"fused": True} if device.type == "cuda" else {"foreach": True}
-    if t["optimizer"] == "adamw":
-        return torch.optim.AdamW(params, lr=t["lr"], weight_decay=t["weight_decay"], **fast)
-    if t["optimizer"] == "adam":
-        return torch.optim.Adam(params, lr=t["lr"], weight_decay=t["weight_decay"], **fast)
-    return torch.optim.SGD(params, lr=t["lr"], momentum=t["momentum"], weight_decay=t["weight_decay"], foreach=True)
+    kinds = {"adamw": (torch.optim.AdamW, {"weight_decay": t["weight_decay"]}), "adam": (torch.optim.Adam, {"weight_decay": t["weight_decay"]}), "sgd": (torch.optim.SGD, {"momentum": t["momentum"], "weight_decay": t["weight_decay"]})}
+    kind, extra = kinds[t["optimizer"]]
+    try:
+        return kind(params, lr=t["lr"], fused=True, **extra)
+    except (RuntimeError, TypeError, ValueError):  # no fused kernel for this device/dtype
+        return kind(params, lr=t["lr"], foreach=True, **extra)
 
 
 def make_scheduler(optimizer, t: dict):
@@ -114,8 +152,9 @@ def make_scheduler(optimizer, t: dict):
 class Trainer:
     """Fits ``model`` on ``data`` (training positions ``train_pos``, validation ``val``)."""
 
-    def __init__(self, model, data: TaskData, train_pos: np.ndarray, val: np.ndarray, cfg: dict, device: torch.device, seed: int, identity: dict, outdir: Path):
+    def __init__(self, model, data: TaskData, train_pos: np.ndarray, val: np.ndarray, cfg: dict, device: torch.device, seed: int, identity: dict, outdir: Path, forward: Compiled | None = None):
         self.model, self.data, self.cfg, self.t = model, data, cfg, dict(cfg["training"])
+        self.forward = forward or Compiled(model, False)
         self.train_pos, self.val, self.device, self.seed = train_pos, val, device, seed
         self.identity, self.outdir = identity, outdir
         self.task = data.task
@@ -197,7 +236,7 @@ class Trainer:
         for step, (chunk, a, b, truth) in enumerate(bar):
             self._apply_lr_decay()
             with autocast(dev):
-                out = objective.outputs(model, task, a, b)
+                out = objective.outputs(self.forward, task, a, b)
             loss = objective.loss(task, out, truth)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -230,7 +269,7 @@ class Trainer:
 
     @torch.no_grad()
     def evaluate(self, positions, desc: str | None = None):
-        return evaluate(self.model, self.data, positions, max(256, self.t["batch_size"]), self.device, desc)
+        return evaluate(self.model, self.data, positions, max(256, self.t["batch_size"]), self.device, desc, forward=self.forward)
 
     def fit(self, on_epoch=None) -> None:
         """Train until done; ``on_epoch(trainer)`` runs after each epoch's checkpoint (tests use it to interrupt)."""
@@ -270,15 +309,16 @@ class Trainer:
 
 
 @torch.no_grad()
-def evaluate(model, data: TaskData, positions, batch_size: int, device, desc: str | None = None):
+def evaluate(model, data: TaskData, positions, batch_size: int, device, desc: str | None = None, forward=None):
     """(predictions, mean loss) over ``positions``; results stay on the device until the end (no per-batch sync)."""
     model.eval()
+    forward = forward or model
     outs, total = [], torch.zeros((), device=device)
     task = data.task
     stream = data.stream(positions, batch_size, model.inputs, device)
     for chunk, a, b, truth in progress(stream, total=n_batches(len(positions), batch_size, False), desc=desc, unit="batch", disable=None if desc else True):
         with autocast(device):
-            out = objective.outputs(model, task, a, b)
+            out = objective.outputs(forward, task, a, b)
         if truth is not None:
             total += objective.loss(task, out, truth) * len(chunk)
         outs.append(objective.prediction(task, out))
