@@ -10,6 +10,7 @@ from chromoflow.models.deepchrome import DeepChrome
 from chromoflow.prep.binning import left_pad, n_bins
 from chromoflow.models.layers import segment_softmax, sinusoidal_positions
 from chromoflow.training.batches import to_tensors
+from chromoflow.training.batches import to_tensors
 
 from conftest import official_forward, official_model
 
@@ -181,3 +182,20 @@ def test_bf16_autocast_path_runs_and_stays_close(demo_dataset):
     assert half.dtype == torch.bfloat16 and torch.isfinite(half).all()
     assert (half.float() - full).abs().max() < 0.05
     assert all(torch.isfinite(w).all() for ws in att.values() for w in ws)
+
+
+def test_training_step_is_bit_reproducible_on_cpu(demo_dataset):
+    """Same batch, same weights: identical gradients every time (no scatter with a thread-order-dependent sum)."""
+    torch.set_num_threads(max(2, torch.get_num_threads()))
+    ds = GeneDataset.load(demo_dataset)
+    batch = to_tensors(ds.batch(np.resize(np.arange(len(ds)), 64), pcre_format="packed"))
+    torch.manual_seed(0)
+    model = Chromoformer(7, 1)
+    grads = []
+    for _ in range(3):
+        model.zero_grad()
+        model(batch).sum().backward()
+        grads.append({n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None})
+    assert len(grads[0]) > 100  # the pairwise and regulation stages took part
+    for other in grads[1:]:
+        assert all(torch.equal(grads[0][n], other[n]) for n in other), [n for n in other if not torch.equal(grads[0][n], other[n])]

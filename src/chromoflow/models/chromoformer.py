@@ -144,7 +144,7 @@ class Chromoformer(nn.Module):
         w_lin = p("lin_proj.weight")  # (R, d, M)
         w_q, w_k, w_v = p("transformer.layers.0.self_att.att.weight").split(d, dim=1)  # (R, d, d) each
         dh = d // H
-        h_tss = linear(x[:, self.tss_index].transpose(0, 1), w_lin) + self.positions[self.tss_index].unsqueeze(1)  # (R, B, d)
+        h_tss = linear(x.index_select(1, self.tss_index).transpose(0, 1), w_lin) + self.positions.index_select(0, self.tss_index).unsqueeze(1)  # (R, B, d)
         q = linear(h_tss, w_q).view(R, B, H, dh).permute(0, 2, 1, 3).reshape(R * H, B, dh)
         u = torch.bmm(q, w_k.reshape(R * H, dh, d))  # (R*H, B, d): W_k^T q per head
         a = torch.bmm(u.view(R, H * B, d), w_lin).view(R * H, B, M)  # W_lin^T W_k^T q
@@ -191,7 +191,9 @@ class Chromoformer(nn.Module):
         slots = batch["pcre_slots"]
         N = slots.shape[0]
         dh = d // H
-        queries = linear(promoter, p("lin_proj_p.weight"))[:, torch.div(slots, P, rounding_mode="floor")]  # (R, N, d)
+        # Gathers are index_select throughout: its backward (index_add) is deterministic on CPUs,
+        # that of advanced indexing (index_put with accumulate) is not.
+        queries = linear(promoter, p("lin_proj_p.weight")).index_select(1, torch.div(slots, P, rounding_mode="floor"))  # (R, N, d)
         # Keys and values of every layer, for the bins of every resolution, from one product:
         # (bins W_pcre^T + pos) W_c^T = bins (W_c W_pcre)^T + pos W_c^T.
         w_c = torch.cat([p(f"transformer.layers.{layer}.self_att.c_att.weight") for layer in range(L)], dim=1)  # (R, L*2d, d)
@@ -204,14 +206,14 @@ class Chromoformer(nn.Module):
         T = self.positions.shape[0]
         res = torch.cat([torch.full_like(batch["pcre_bin_pos"][b], r) for r, b in enumerate(self.bin_sizes)])
         pos = torch.cat([batch["pcre_bin_pos"][b] + self.offsets[r] for r, b in enumerate(self.bin_sizes)])
-        kv = (kv + pos_table.reshape(R * T, -1)[res * T + pos]).view(-1, L, 2, H, dh)
+        kv = (kv + pos_table.reshape(R * T, -1).index_select(0, res * T + pos)).view(-1, L, 2, H, dh)
         segment = res * N + torch.cat([batch["pcre_bin_slot"][b] for b in self.bin_sizes])
         scale = 1.0 / math.sqrt(dh)
         for layer in range(L):
             pre = f"transformer.layers.{layer}."
             q = linear(queries, p(pre + "self_att.p_att.weight")).reshape(R * N, H, dh)
             k, v = kv[:, layer, 0], kv[:, layer, 1]
-            logits = (q[segment] * k).sum(-1) * scale  # (n, H)
+            logits = (q.index_select(0, segment) * k).sum(-1) * scale  # (n, H)
             w = segment_softmax(logits, segment, R * N).to(v.dtype)
             out = torch.zeros(R * N, H, dh, dtype=v.dtype, device=v.device).index_add_(0, segment, w.unsqueeze(-1) * v)
             out = linear(out.view(R, N, d).to(queries.dtype), p(pre + "self_att.ff.weight"), p(pre + "self_att.ff.bias"))

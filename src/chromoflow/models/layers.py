@@ -192,6 +192,6 @@ def segment_softmax(logits: torch.Tensor, segment: torch.Tensor, n_seg: int) -> 
     index = segment[:, None].expand_as(logits)
     peak = torch.full((n_seg, logits.shape[1]), float("-inf"), device=logits.device)
     peak = peak.scatter_reduce(0, index, logits.detach(), reduce="amax", include_self=True)
-    e = torch.exp(logits - peak[segment])
+    e = torch.exp(logits - peak.index_select(0, segment))
     total = torch.zeros_like(peak).index_add_(0, segment, e)
-    return e / total[segment]
+    return e / total.index_select(0, segment)  # index_select: a deterministic backward on CPUs
