@@ -11,6 +11,7 @@ from chromoflow.errors import ChromoflowError
 from chromoflow.training.checkpoint import OFFICIAL_MARKS
 from chromoflow.training.config import resolve_config
 from chromoflow.training.metrics import average_precision, fold_change_metrics, roc_auc, spearman
+from chromoflow.training.predict import predict
 from chromoflow.training.train import train
 
 from conftest import official_forward, official_model, run
@@ -443,3 +444,20 @@ def test_device_resident_batches_equal_host_batches(sim_datasets, tmp_path):
     m1 = train(sim_datasets["cellA"], "chromoformer", "regression", FOLD, tmp_path / "host", config="tiny", epochs=1, seed=2, resident="off")
     m2 = train(sim_datasets["cellA"], "chromoformer", "regression", FOLD, tmp_path / "dev", config="tiny", epochs=1, seed=2, resident="on")
     assert m1["heldout"]["pearson_r"] == pytest.approx(m2["heldout"]["pearson_r"], abs=1e-6)
+
+
+def test_bf16_training_learns_as_fp32_does(sim_datasets, tmp_path):
+    """The GPU's mixed precision, on the CPU: bf16 autocast trains to the same held-out quality as fp32."""
+    fp32 = train(sim_datasets["cellA"], "chromoformer", "regression", FOLD, tmp_path / "fp32", config="tiny", epochs=4, seed=1, precision="fp32")
+    bf16 = train(sim_datasets["cellA"], "chromoformer", "regression", FOLD, tmp_path / "bf16", config="tiny", epochs=4, seed=1, precision="bf16")
+    assert fp32["precision"] == "fp32" and bf16["precision"] == "bf16"
+    assert bf16["heldout"]["pearson_r"] > 0.5
+    assert bf16["heldout"]["pearson_r"] == pytest.approx(fp32["heldout"]["pearson_r"], abs=0.05)
+    assert bf16["heldout"]["pearson_r"] != fp32["heldout"]["pearson_r"]  # it really ran in bf16
+    out = tmp_path / "pred.tsv"
+    predict(sim_datasets["cellA"], tmp_path / "bf16" / "model.pt", out, precision="bf16", fold=FOLD)
+    pred = pd.read_csv(out, sep="\t")
+    heldout = pd.read_csv(tmp_path / "bf16" / "heldout.tsv", sep="\t")
+    assert np.allclose(pred.prediction.to_numpy(), heldout.prediction.to_numpy(), atol=1e-4)
+    with pytest.raises(ChromoflowError, match="--precision 'fp16'"):
+        train(sim_datasets["cellA"], "deepchrome", "classification", FOLD, tmp_path / "x", config="tiny", epochs=1, precision="fp16")

@@ -46,7 +46,7 @@ from . import objective, plots
 from .checkpoint import load_model
 from .data import TaskData, check_geometry, match_marks, n_batches
 from .reports import prediction_frame, write_json, write_predictions, write_tss_track
-from .trainer import autocast, pick_device
+from .trainer import autocast, pick_device, use_bf16
 
 _FOLD_IN_NAME = re.compile(r"fold[-_]?(\d+)", re.I)
 
@@ -86,8 +86,10 @@ def predict(
     heldout_fold: int | None = None,
     info_path: str | os.PathLike | None = None,
     bed: str | os.PathLike | None = None,
+    precision: str = "auto",
 ) -> pd.DataFrame:
     dev = pick_device(device)
+    bf16 = use_bf16(precision, dev)
     model, info = load_model(checkpoint)
     model.to(dev)
     task = info["task"]
@@ -117,7 +119,7 @@ def predict(
     stream = data.stream(positions, batch_size, model.inputs, dev)
     with torch.no_grad():
         for chunk, a, b, _ in progress(stream, total=n_batches(len(positions), batch_size, False), desc="predict", unit="batch"):
-            with autocast(dev):
+            with autocast(dev, bf16):
                 if want_attention:
                     out, weights = objective.outputs(model, task, a, b, need_weights=True)
                     att_parts.append(compact_attention(info["name"], weights, model))

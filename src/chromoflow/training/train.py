@@ -38,7 +38,7 @@ from .config import resolve_config
 from .data import TaskData, check_geometry, dataset_info
 from .metrics import HEADLINE, task_metrics
 from .reports import prediction_frame, write_json, write_predictions
-from .trainer import Compiled, Trainer, file_fingerprint, pick_device, use_compile
+from .trainer import Compiled, Trainer, file_fingerprint, pick_device, use_bf16, use_compile
 
 
 def split_validation(pool: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -79,8 +79,12 @@ def train(
     val_fold: int | None = None,
     compile: str = "auto",
     resident: str = "auto",
+    fold_folders: bool = False,
+    precision: str = "auto",
 ):
     """Train and evaluate; returns the metrics written to ``metrics.json`` (a list of them for several folds).
+
+    ``precision``: ``auto`` (bf16 autocast on CUDA, fp32 on CPU), ``bf16`` or ``fp32``.
 
     ``resident``: keep the dataset's feature arrays on the device and gather
     batches there (``auto``: on CUDA when they take under a quarter of the
@@ -88,7 +92,8 @@ def train(
 
     ``fold`` may list several folds (``"1,2,3,4"``): they are trained one after
     another in this process, sharing the loaded data and, on a GPU, the
-    compiled model; each gets its own ``OUTDIR/fold<k>/`` with every output
+    compiled model; each gets its own ``OUTDIR/fold<k>/`` (also for one fold
+    with ``fold_folders``) with every output
     and its own checkpoint, so ``resume`` continues each where it stopped.
     A fold's results equal training it alone (up to float rounding). Everything is
     checked before an output folder is created: a refused run leaves nothing
@@ -102,6 +107,7 @@ def train(
     cfg = resolve_config(model_name, config, epochs, batch_size)
     t = cfg["training"]
     dev = pick_device(device)
+    bf16 = use_bf16(precision, dev)
     ds_a = GeneDataset.load(dataset)
     ds_b = GeneDataset.load(reference) if reference else None
     data = TaskData(task, ds_a, ds_b)
@@ -129,10 +135,10 @@ def train(
         if k != folds[0]:
             model.load_state_dict(fresh_model().state_dict())  # the same module: a compiled graph is reused
         fold_cfg = {**cfg, "training": t_fold}
-        identity = plain({**fingerprints, "model": model_name, "task": task, "fold": k, "val_fold": val_fold, "seed": seed, "config": fold_cfg, "n_genes": len(data)})
-        folder = outdir if len(folds) == 1 else Path(outdir) / f"fold{k}"
+        identity = plain({**fingerprints, "model": model_name, "task": task, "fold": k, "val_fold": val_fold, "seed": seed, "config": fold_cfg, "n_genes": len(data), "bf16": bf16})
+        folder = Path(outdir) / f"fold{k}" if (len(folds) > 1 or fold_folders) else outdir
         with output_folder(folder) as out:
-            trainer = Trainer(model, data, train_pos, val, fold_cfg, dev, seed, identity, Path(out), forward=forward)
+            trainer = Trainer(model, data, train_pos, val, fold_cfg, dev, seed, identity, Path(out), forward=forward, bf16=bf16)
             if resume:
                 trainer.resume()
             trainer.fit(on_epoch)
@@ -174,7 +180,7 @@ def _finish_fold(trainer, data, ds_a, ds_b, model_name, task, fold, seed, cfg, p
             "epochs_run": state.epoch, "selected_epoch": selected, "selection": trainer.t["select"],
             "samples_per_s": state.trained_samples / state.train_seconds if state.train_seconds else None,
             "train_seconds": state.train_seconds, "n_train": len(train_pos), "n_val": len(val), "n_heldout": len(test),
-            "device": str(dev), "seed": seed, "config": cfg, "compiled": trainer.forward.compiled is not None,
+            "device": str(dev), "precision": "bf16" if trainer.bf16 else "fp32", "seed": seed, "config": cfg, "compiled": trainer.forward.compiled is not None,
             "compile_seconds": trainer.forward.compile_seconds,
         }
     )

@@ -51,9 +51,18 @@ def pick_device(device: str = "auto") -> torch.device:
     return torch.device(device)
 
 
-def autocast(device: torch.device):
-    """bf16 autocast on GPUs; full precision on CPUs."""
-    return torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
+def use_bf16(option: str, device: torch.device) -> bool:
+    """``--precision``: ``auto`` = bf16 mixed precision on CUDA, fp32 on CPU; ``bf16`` or ``fp32`` anywhere."""
+    if option not in ("auto", "bf16", "fp32"):
+        raise ChromoflowError(f"--precision {option!r}: expected auto, bf16 or fp32")
+    return option == "bf16" or (option == "auto" and device.type == "cuda")
+
+
+def autocast(device: torch.device, bf16: bool | None = None):
+    """bf16 autocast (default: on GPUs only); parameters, gradients and the loss stay fp32."""
+    if bf16 is None:
+        bf16 = device.type == "cuda"
+    return torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
 
 
 class Compiled:
@@ -152,8 +161,9 @@ def make_scheduler(optimizer, t: dict):
 class Trainer:
     """Fits ``model`` on ``data`` (training positions ``train_pos``, validation ``val``)."""
 
-    def __init__(self, model, data: TaskData, train_pos: np.ndarray, val: np.ndarray, cfg: dict, device: torch.device, seed: int, identity: dict, outdir: Path, forward: Compiled | None = None):
+    def __init__(self, model, data: TaskData, train_pos: np.ndarray, val: np.ndarray, cfg: dict, device: torch.device, seed: int, identity: dict, outdir: Path, forward: Compiled | None = None, bf16: bool | None = None):
         self.model, self.data, self.cfg, self.t = model, data, cfg, dict(cfg["training"])
+        self.bf16 = device.type == "cuda" if bf16 is None else bf16
         self.forward = forward or Compiled(model, False)
         self.train_pos, self.val, self.device, self.seed = train_pos, val, device, seed
         self.identity, self.outdir = identity, outdir
@@ -235,7 +245,7 @@ class Trainer:
         bar = progress(stream, total=total, desc=f"epoch {epoch}/{t['epochs']}", unit="batch")
         for step, (chunk, a, b, truth) in enumerate(bar):
             self._apply_lr_decay()
-            with autocast(dev):
+            with autocast(dev, self.bf16):
                 out = objective.outputs(self.forward, task, a, b)
             loss = objective.loss(task, out, truth)
             self.optimizer.zero_grad(set_to_none=True)
@@ -269,7 +279,7 @@ class Trainer:
 
     @torch.no_grad()
     def evaluate(self, positions, desc: str | None = None):
-        return evaluate(self.model, self.data, positions, max(256, self.t["batch_size"]), self.device, desc, forward=self.forward)
+        return evaluate(self.model, self.data, positions, max(256, self.t["batch_size"]), self.device, desc, forward=self.forward, bf16=self.bf16)
 
     def fit(self, on_epoch=None) -> None:
         """Train until done; ``on_epoch(trainer)`` runs after each epoch's checkpoint (tests use it to interrupt)."""
@@ -309,7 +319,7 @@ class Trainer:
 
 
 @torch.no_grad()
-def evaluate(model, data: TaskData, positions, batch_size: int, device, desc: str | None = None, forward=None):
+def evaluate(model, data: TaskData, positions, batch_size: int, device, desc: str | None = None, forward=None, bf16: bool | None = None):
     """(predictions, mean loss) over ``positions``; results stay on the device until the end (no per-batch sync)."""
     model.eval()
     forward = forward or model
@@ -317,7 +327,7 @@ def evaluate(model, data: TaskData, positions, batch_size: int, device, desc: st
     task = data.task
     stream = data.stream(positions, batch_size, model.inputs, device)
     for chunk, a, b, truth in progress(stream, total=n_batches(len(positions), batch_size, False), desc=desc, unit="batch", disable=None if desc else True):
-        with autocast(device):
+        with autocast(device, bf16):
             out = objective.outputs(forward, task, a, b)
         if truth is not None:
             total += objective.loss(task, out, truth) * len(chunk)
