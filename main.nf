@@ -49,14 +49,21 @@ def checkInputs() {
     def models = params.models.toString().tokenize(',')*.trim().unique()
     def tasks = params.tasks.toString().tokenize(',')*.trim().unique()
 
-    // Training jobs: sample x task x model x fold (fold change: pair x model x fold).
+    // Training jobs: sample x task x model x fold group (fold change: pair x model x fold group).
+    // --folds_per_task N puts N folds in one task (0: all of them), trained one after another there.
+    def per = (params.folds_per_task ?: 0) as int
+    def groups = per > 0 ? folds.collate(per) : [folds]
+    def job = { String sample, String label, String reference, String task, String model, List group ->
+        def base = "${label}.${task}.${model}"
+        [id: group.size() == 1 ? "${base}.fold${group[0]}" : "${base}.folds${group.join('-')}", base: base, sample: sample, label: label, reference: reference, task: task, model: model, folds: group]
+    }
     def jobs = []
     if (!errors && !params.pretrained) {
         def withExpr = samples.findAll { name, s -> s.expression }.keySet().toList()
         samples.each { name, s -> if (!s.expression) log.warn "sample '${name}' has no expression table: it gets a dataset but no training" }
         tasks.findAll { it != 'fold-change' }.each { task ->
-            withExpr.each { sample -> models.each { model -> folds.each { fold ->
-                jobs << [id: "${sample}.${task}.${model}.fold${fold}", sample: sample, label: sample, reference: null, task: task, model: model, fold: fold]
+            withExpr.each { sample -> models.each { model -> groups.each { group ->
+                jobs << job(sample, sample, null, task, model, group)
             } } }
         }
         if ('fold-change' in tasks) {
@@ -65,8 +72,8 @@ def checkInputs() {
                 [a, b].each { if (!(it in samples.keySet())) errors << "--pairs: unknown sample '${it}'" else if (!(it in withExpr)) errors << "--pairs: sample '${it}' has no expression table" }
             }
             if (!pairs) errors << "--tasks fold-change needs two samples with expression (or --pairs A:B)"
-            pairs.each { a, b -> models.each { model -> folds.each { fold ->
-                jobs << [id: "${a}_vs_${b}.fold-change.${model}.fold${fold}", sample: a, label: "${a}_vs_${b}", reference: b, task: 'fold-change', model: model, fold: fold]
+            pairs.each { a, b -> models.each { model -> groups.each { group ->
+                jobs << job(a, "${a}_vs_${b}", b, 'fold-change', model, group)
             } } }
         }
         if (!jobs && !errors) errors << "nothing to train: no sample has an expression table (give one in the samplesheet, or --pretrained checkpoints for predictions only)"
@@ -84,6 +91,6 @@ workflow {
     if (errors) {
         error("chromoflow cannot start:\n  - " + errors.join("\n  - "))
     }
-    log.info "chromoflow: ${samples.size()} sample(s), marks ${marks.join(',')}, " + (params.pretrained ? "predict-only with ${params.pretrained}" : "${jobs.size()} training task(s)")
+    log.info "chromoflow: ${samples.size()} sample(s), marks ${marks.join(',')}, " + (params.pretrained ? "predict-only with ${params.pretrained}" : "${jobs.size()} training task(s), ${jobs.sum { it.folds.size() }} fold run(s)")
     CHROMOFLOW(samples, marks, jobs, isYaml ? file(params.config.toString()) : [])
 }

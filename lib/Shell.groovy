@@ -46,4 +46,29 @@ class Shell {
     static String stubVersions(String process) {
         return "printf '%s\\n' ${quote("\"${process}\":")} '    chromoflow: stub' > versions.yml"
     }
+
+    /**
+     * The GPU ids a local run shares out: `--gpus N` is 0..N-1, `--gpus 0,2` those ids.
+     * A value that is neither gives an empty list (main.nf reports it).
+     */
+    static List<String> gpuIds(Object gpus) {
+        def text = (gpus == null ? '' : gpus.toString()).trim()
+        if (text ==~ /\d+/) return (0..<(text as int)).collect { it.toString() }
+        if (text ==~ /\d+(,\d+)*/) return text.tokenize(',').unique()
+        return []
+    }
+
+    /**
+     * The line a GPU task's script starts with on the local executor: hold one
+     * GPU of `gpus` (bin/chromoflow-gpu-slot: a lock per GPU in the run's work
+     * directory, two levels above the task's own) so concurrent tasks each get
+     * their own. Empty when gpus is null (other executors hand each task its GPU
+     * themselves). The lock folder is found at run time, not written into the
+     * script: a path in the script would be hashed as a folder, whose time stamp
+     * changes with every task, and -resume would re-run every GPU task.
+     */
+    static String gpuSlot(Object gpus) {
+        if (gpus == null) return ''
+        return ". chromoflow-gpu-slot \"\$(cd ../.. && pwd)/.chromoflow-gpu-locks\" ${quote(gpuIds(gpus).join(','))}"
+    }
 }

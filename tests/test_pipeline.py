@@ -173,14 +173,44 @@ def test_stub_run_full_configuration(tmp_path):
     t = trace(out)
     t["process"] = t["name"].str.split(" ").str[0].str.split(":").str[-1]
     counts = t.groupby("process").size().to_dict()
-    n_train = 4 * 2 * 4 * 4 + 2 * 4 * 4  # samples x tasks x models x folds + pairs x models x folds
-    n_interpret = 4 * 2 * 4 + 2 * 4  # chromoformer runs: samples x tasks x folds + pairs x folds
+    # The gpu profile trains a sample x task x model's four folds in one task (--folds_per_task 0).
+    n_train = 4 * 2 * 4 + 2 * 4  # samples x tasks x models + pairs x models
+    n_interpret = 4 * 2 * 4 + 2 * 4  # chromoformer runs, one per fold: samples x tasks x folds + pairs x folds
     assert counts == {"GENES": 1, "COVERAGE": 1, "PCRES": 2, "DATASET": 4, "TRAIN": n_train, "INTERPRET": n_interpret, "SUMMARIZE": 1, "REPORT": 1}, counts
     assert (t.status == "COMPLETED").all()
     names = set(t.name)
-    assert "CHROMOFLOW:TRAIN (cellA_vs_cellB.fold-change.chromoformer-nohic.fold3)" in names
-    assert "CHROMOFLOW:TRAIN (cellD.regression.attentivechrome.fold4)" in names
+    assert "CHROMOFLOW:TRAIN (cellA_vs_cellB.fold-change.chromoformer-nohic.folds1-2-3-4)" in names
+    assert "CHROMOFLOW:TRAIN (cellD.regression.attentivechrome.folds1-2-3-4)" in names
+    assert "CHROMOFLOW:INTERPRET (cellC_vs_cellD.fold-change.chromoformer.fold3)" in names
+    for fold in (1, 2, 3, 4):  # published per fold, as with one fold per task
+        assert (out / "training" / "cellD" / "regression" / "attentivechrome" / f"fold{fold}" / "model.pt").exists()
     assert "chromoflow cannot start" not in proc.stdout
+
+
+def test_gpu_profile_on_a_local_machine(tmp_path):
+    """-profile gpu with --gpus 2 (run on the CPU here): each sample x model task trains its four folds
+    in one process, holds a GPU slot of its own, and every fold is published and scored as usual."""
+    out = tmp_path / "results"
+    nextflow(tmp_path, "-profile", "test,gpu", "--device", "cpu", "--gpus", 2, "--models", "deepchrome", "--epochs", 2, "--perturb", "false", "--outdir", out)
+    t = trace(out)
+    train = t[t.name.str.contains("TRAIN")]
+    assert sorted(train.name) == [f"CHROMOFLOW:TRAIN (cell{s}.classification.deepchrome.folds1-2-3-4)" for s in "AB"]
+    slots = []
+    for h in train.hash:
+        (task_dir,) = (tmp_path / "work").glob(f"{h}*")
+        script, err = (task_dir / ".command.sh").read_text(), (task_dir / ".command.err").read_text()
+        assert ". chromoflow-gpu-slot" in script and "/.chromoflow-gpu-locks\" '0,1'" in script
+        slots.append(err.split("task holds GPU ")[1].split()[0])
+    assert set(slots) <= {"0", "1"}
+    assert {p.name for p in (tmp_path / "work" / ".chromoflow-gpu-locks").iterdir()} <= {"gpu0.lock", "gpu1.lock"}
+    metrics = pd.read_csv(out / "summary" / "metrics.tsv", sep="\t")
+    assert len(metrics) == 2 * 4 and (metrics.status == "scored").all() and sorted(set(metrics.fold)) == [1, 2, 3, 4]
+    for fold in (1, 2, 3, 4):
+        run = out / "training" / "cellB" / "classification" / "deepchrome" / f"fold{fold}"
+        assert torch.load(run / "model.pt", weights_only=True)["fold"] == fold and (run / "heldout.tsv").exists()
+    # -resume re-runs nothing: the GPU slot line names no path whose time stamp moves.
+    nextflow(tmp_path, "-profile", "test,gpu", "--device", "cpu", "--gpus", 2, "--models", "deepchrome", "--epochs", 2, "--perturb", "false", "--outdir", out, "-resume")
+    assert (trace(out).status == "CACHED").all()
 
 
 def test_gpu_and_cluster_profiles_resolve():

@@ -134,11 +134,18 @@ workflow CHROMOFLOW {
         TRAIN(ch_train_in, config_yaml)
         ch_versions = ch_versions.mix(TRAIN.out.versions)
         // The held-out predictions come from training itself: no second pass over the fold.
-        ch_runs = TRAIN.out.heldout.join(TRAIN.out.metrics).map { meta, tsv, json -> [meta, tsv, json, null] }
+        // A task may hold several folds: one run per fold from here on.
+        def asList = { x -> x instanceof List ? x : [x] }
+        def foldOf = { f -> (f.name =~ /\.fold(\d+)\.[a-z]+\.[a-z]+$/)[0][1] as int }
+        ch_runs = TRAIN.out.heldout.join(TRAIN.out.metrics).flatMap { job, tsvs, jsons ->
+            asList(tsvs).collect { tsv -> def k = foldOf(tsv); [job + [fold: k, id: "${job.base}.fold${k}"], tsv, asList(jsons).find { foldOf(it) == k }, null] }
+        }
         ch_interpret_in = ch_train_in.filter { job, h5, ref -> job.model == 'chromoformer' }
             .map { job, h5, ref -> [job.id, job, h5, ref] }
-            .join(TRAIN.out.model.map { meta, pt -> [meta.id, pt] })
-            .map { id, job, h5, ref, pt -> [job + [heldout_fold: job.fold], h5, ref, pt] }
+            .join(TRAIN.out.folds.map { job, dirs -> [job.id, dirs] })
+            .flatMap { id, job, h5, ref, dirs ->
+                asList(dirs).collect { d -> def k = d.name.replaceAll(/\D/, '') as int; [job + [fold: k, id: "${job.base}.fold${k}", heldout_fold: k], h5, ref, d.resolve('model.pt')] }
+            }
     }
     if (params.perturb) {
         INTERPRET(ch_interpret_in)
@@ -163,7 +170,8 @@ workflow CHROMOFLOW {
     // One report: the run's description, the summary and the interpretations.
     def sampleRows = samples.collect { name, s -> ['sample': name, 'marks': s.marks.size(), 'contacts': s.contacts ? "${s.contacts[0].name}${s.contacts[1] ?: ''}" : 'none', 'expression': s.expression ? s.expression.name : 'none'] }
     def runInfo = [
-        'date': new Date().format('yyyy-MM-dd HH:mm'), 'chromoflow_version': workflow.manifest.version,
+        // No date here: a description that changes with every launch would re-run REPORT on -resume.
+        'chromoflow_version': workflow.manifest.version,
         'samples': sampleRows,
         'marks': markText, 'folds': "${params.fold_scheme}, held out: ${params.folds}", 'models': params.models, 'tasks': params.tasks,
         'parameters': params.findAll { k, v -> !k.contains('-') && v != null }.collectEntries { k, v -> [k, v.toString()] },

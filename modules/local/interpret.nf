@@ -19,6 +19,7 @@ process INTERPRET {
     def runJson = groovy.json.JsonOutput.toJson([name: "${meta.label} ${meta.task} ${meta.model} fold ${meta.fold}", sample: meta.label, task: meta.task, model: meta.model, fold: meta.fold])
     """
     export OMP_NUM_THREADS=${task.cpus}
+    ${Shell.gpuSlot(task.ext.gpus)}
     mkdir -p ${Shell.quote(folder)}
     printf '%s\\n' ${Shell.quote(runJson)} > ${Shell.quote("${folder}/run.json")}
     chromoflow-perturb --dataset ${Shell.quote(dataset)} --checkpoint ${Shell.quote(checkpoint)} ${opts} ${Shell.options(task.ext.args)} -o ${Shell.quote("${folder}/effects.tsv")}

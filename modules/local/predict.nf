@@ -15,6 +15,7 @@ process PREDICT {
     def opts = Shell.options(['--reference': reference ?: null, '--info': "${meta.id}.info.json"])
     """
     export OMP_NUM_THREADS=${task.cpus}
+    ${Shell.gpuSlot(task.ext.gpus)}
     chromoflow-predict --dataset ${Shell.quote(dataset)} --checkpoint ${Shell.quote(checkpoint)} ${opts} ${Shell.options(task.ext.args)} -o ${Shell.quote("${meta.id}.predictions.tsv")}
 
     ${Shell.versions(task.process, ['torch'])}

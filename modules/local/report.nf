@@ -2,6 +2,8 @@ process REPORT {
     tag 'report.html'
     label 'process_single'
     container "${params.container}"
+    // By content: software_versions.yml is rewritten (same text, new time stamp) by every launch.
+    cache 'deep'
 
     input:
     path summary, stageAs: 'summary/*'

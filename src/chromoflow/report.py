@@ -21,6 +21,7 @@ import html
 import io
 import json
 import os
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -260,7 +261,7 @@ def write_report(summary, out, interpretation=(), run_info=None, truth=None, tit
     gain_text, gain = gain_from_contacts(metrics)
     table = metrics_table(metrics)
     page = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>{CSS}</style></head><body><main>"]
-    page.append(f"<h1>{html.escape(title)}</h1><p class='muted'>{html.escape(info.get('date', ''))} · chromoflow {html.escape(info.get('chromoflow_version', ''))}</p>")
+    page.append(f"<h1>{html.escape(title)}</h1><p class='muted'>{html.escape(info.get('date') or datetime.now().strftime('%Y-%m-%d %H:%M'))} · chromoflow {html.escape(info.get('chromoflow_version', ''))}</p>")
     page.append("<nav><a href='#overview'>Overview</a><a href='#metrics'>Metrics</a><a href='#contacts'>3D contacts</a><a href='#curves'>Curves</a><a href='#why'>Why</a><a href='#files'>Files</a></nav>")
     page.append(f"<div class='lead'>{gain_text}</div>")
     # Overview
