@@ -44,6 +44,33 @@ def test_no_op_perturbation_is_exactly_zero(models, sim_datasets):
     assert len(same) and (same.delta == 0).all()  # swapping in the sample's own features changes nothing
 
 
+def test_only_inputs_left_unchanged_count_as_unedited(models, sim_datasets):
+    """The no-op shortcut (effect exactly 0 without a forward pass) never swallows a real edit."""
+    p, ds = perturber(models, sim_datasets)
+    idx = np.flatnonzero((ds.genes.fold.to_numpy() == FOLD) & (ds.genes.pcre_count.to_numpy() >= 2))[:3]
+    counts = ds.genes.pcre_count.to_numpy()[idx]
+    for plan, edited in (
+        (Plan(knockout=True, silence_marks=(), factor=1.0), True),  # every knockout removes a pCRE
+        (Plan(knockout=False, silence_marks=(0, 4), silence_at=("promoter", "pcres"), factor=1.0), False),
+        (Plan(knockout=False, silence_marks=(4,), silence_at=("pcres",), factor=0.5), True),  # pCRE bins only
+        (Plan(knockout=False, silence_marks=(1,), silence_at=("promoter",), factor=0.0), True),
+    ):
+        per_gene = p.variants(plan, counts)
+        _, _, v_gene, unedited = p.build(idx, per_gene, plan)
+        first = np.searchsorted(v_gene, np.arange(len(idx)))
+        assert unedited[first].all()
+        others = np.setdiff1d(np.arange(len(v_gene)), first)
+        # A mark absent from a pCRE (all-zero bins) stays zero when silenced: only then is it unedited.
+        assert (~unedited[others]).all() if edited and plan.silence_at != ("pcres",) else True
+        if not edited:
+            assert unedited.all()
+    # pCRE silencing of a mark the pCRE carries is an edit, and shows as one.
+    plan = Plan(knockout=False, silence_marks=(4,), silence_at=("pcres",), factor=0.0)
+    _, _, v_gene, unedited = p.build(idx, p.variants(plan, counts), plan)
+    effects = p.run(idx, plan)
+    assert (~unedited).sum() == (effects.delta != 0).sum() > 0
+
+
 def test_knocking_out_the_only_pcre_equals_no_pcres(models, demo_dataset):
     """On the real demo genes, one of which has a single pCRE."""
     model, info = load_model(models["chromoformer"])

@@ -178,8 +178,9 @@ class Perturber:
                 bins[b] = nb
         return prom, bins
 
-    def build(self, idx: np.ndarray, per_gene: list[list[tuple]], plan: Plan) -> tuple[dict, dict | None, np.ndarray]:
-        """The stacked batch of every variant of genes ``idx`` (numpy, packed) and each variant's gene (local index)."""
+    def build(self, idx: np.ndarray, per_gene: list[list[tuple]], plan: Plan) -> tuple[dict, dict | None, np.ndarray, np.ndarray]:
+        """The stacked batch of every variant of genes ``idx`` (numpy, packed), each variant's gene (local index)
+        and whether its input is exactly its gene's unedited input."""
         ds, P = self.ds, self.ds.max_pcres
         base = ds.batch(idx, **self.inputs)
         spec = [(k, *v) for k, vs in enumerate(per_gene) for v in vs]
@@ -249,7 +250,7 @@ class Perturber:
         if self.task == "fold-change":
             ref_batch = ds_batch_like(self.ref, ds, idx, self.inputs)
             ref = _repeat(ref_batch, v_gene, P, self.bin_sizes, self.has_pcres)
-        return out, ref, v_gene
+        return out, ref, v_gene, _unedited(out, v_gene, self.bin_sizes, self.has_pcres)
 
     # -------------------------------------------------------------------- run
     @torch.no_grad()
@@ -273,7 +274,7 @@ class Perturber:
         bar = progress(total=int(sizes.sum()), desc=desc, unit="input")
         for a, z in groups:
             idx = positions[a:z]
-            batch, ref, v_gene = self.build(idx, per_gene[a:z], plan)
+            batch, ref, v_gene, unedited = self.build(idx, per_gene[a:z], plan)
             ta = to_tensors(batch, self.device)
             tb = to_tensors(ref, self.device) if ref is not None else None
             with autocast(self.device):
@@ -286,7 +287,10 @@ class Perturber:
                 for j, (kind, where, slot, mark, factor) in enumerate(per_gene[a + k]):
                     if j == 0:
                         continue
-                    rows.append((g, kind, where, slot, mark, factor, base_pred, pred[offset + j]))
+                    # An edit that changed no input value (factor 1, a region missing the gene) has no effect,
+                    # exactly: its own forward pass could differ from the baseline's in the last bit, as a row's
+                    # result from a batched matrix product depends on its position in the batch.
+                    rows.append((g, kind, where, slot, mark, factor, base_pred, base_pred if unedited[offset + j] else pred[offset + j]))
                 offset += n
             bar.update(len(v_gene))
         bar.close()
@@ -316,6 +320,37 @@ class Perturber:
             }
         )
         return frame[EFFECT_COLUMNS]
+
+
+def _unedited(batch: dict, v_gene: np.ndarray, bin_sizes, has_pcres: bool) -> np.ndarray:
+    """(V,) True where a variant's input equals, value for value, its gene's first variant (the unedited input)."""
+    V = len(v_gene)
+    first = np.searchsorted(v_gene, v_gene)  # variants are grouped by gene, the unedited one first
+    same = np.ones(V, bool)
+    for key in ("pcre_length", "pcre_score"):
+        same &= (batch[key] == batch[key][first]).all(axis=1)
+    for b in bin_sizes:
+        x = batch["promoter"][b]
+        same &= (x == x[first]).reshape(V, -1).all(axis=1)
+    if has_pcres:
+        P = batch["pcre_length"].shape[1]
+        owner = batch["pcre_slots"] // P
+        n_slots = np.bincount(owner, minlength=V)
+        same &= n_slots == n_slots[first]  # (lengths equal too: the same slots are filled)
+        slot_start = np.concatenate([[0], np.cumsum(n_slots)[:-1]])
+        for b in bin_sizes:
+            bins, slot, pos = batch["pcre_bins"][b], batch["pcre_bin_slot"][b], batch["pcre_bin_pos"][b]
+            per_slot = np.bincount(slot, minlength=len(owner))
+            bin_start = np.concatenate([[0], np.cumsum(per_slot)[:-1]])
+            v = owner[slot]  # each bin's variant
+            ok = same[v].copy()
+            # the same bin of the unedited variant: same slot rank, same place in the slot
+            twin_slot = slot_start[first[v]] + (slot - slot_start[v])
+            twin = bin_start[np.minimum(twin_slot, len(owner) - 1)] + (np.arange(len(slot)) - bin_start[slot])
+            twin = np.minimum(twin, max(len(slot) - 1, 0))
+            ok &= (bins == bins[twin]).all(axis=1) & (pos == pos[twin])
+            same &= np.bincount(v[~ok], minlength=V) == 0
+    return same
 
 
 def _nullable(values: np.ndarray, keep: np.ndarray):
