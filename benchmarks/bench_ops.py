@@ -10,10 +10,16 @@ AdamW step; batch assembly excluded), batch 64 of the real demo genes, under
   ``as_strided``, ``transpose``, ``empty``…), i.e. what launches a kernel
   on a GPU;
 - the same for the official package's model (its own AdamW) and, with
-  ``--compile``, for chromoflow's ``torch.compile`` path, where every fused
-  Inductor kernel is one event (compiling takes minutes on a CPU).
+  ``--compile``, for chromoflow's ``torch.compile`` path: the kernels Inductor
+  generated for the forward and backward graphs (each runs once per step)
+  plus the aten operators left outside them (loss, optimiser); compiling
+  takes minutes on a CPU.
 
-Usage: python benchmarks/bench_ops.py [--batch 64] [--compile]
+With ``--device cuda`` the model and batch live on the GPU and each profile
+also counts the CUDA kernels launched in the step (``cuda_kernels``), the
+figure the aten counts stand in for on a CPU.
+
+Usage: python benchmarks/bench_ops.py [--batch 64] [--compile] [--device cpu|cuda]
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from bench_train import demo_dataset  # noqa: E402
+from bench_train import demo_dataset, to_device  # noqa: E402
 from conftest import official_inputs  # noqa: E402
 
 from chromoflow.data.dataset import GeneDataset  # noqa: E402
@@ -48,19 +54,23 @@ VIEWS = {
 
 def count(prof) -> dict:
     events = prof.events()
+    kernels = sum(1 for e in events if e.device_type == torch.autograd.DeviceType.CUDA)
     leaf = [e for e in events if e.name.startswith("aten::") and not any(c.name.startswith("aten::") for c in e.cpu_children)]
     compiled = [e for e in events if e.name.startswith(("cpp_fused", "triton_", "Torch-Compiled Region", "CompiledFunction"))]
     compute = [e for e in leaf if e.name not in VIEWS]
-    return {"leaf_aten": len(leaf), "compute": len(compute), "compiled_kernels": sum(e.name.startswith(("cpp_fused", "triton_")) for e in compiled), "top": Counter(e.name for e in compute).most_common(8)}
+    return {"leaf_aten": len(leaf), "compute": len(compute), "cuda_kernels": kernels, "compiled_kernels": sum(e.name.startswith(("cpp_fused", "triton_")) for e in compiled), "top": Counter(e.name for e in compute).most_common(8)}
 
 
-def profile_step(step) -> dict:
+def profile_step(step, device: torch.device) -> dict:
     from torch.profiler import ProfilerActivity, profile
 
     for _ in range(2):
         step()
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+    with profile(activities=activities) as prof:
         step()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
     return count(prof)
 
 
@@ -68,16 +78,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--compile", action="store_true", help="also count the torch.compile path (minutes of compiling on a CPU)")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (the official model runs on it too)")
     args = ap.parse_args()
+    device = torch.device(args.device)
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as tmp:
         ds = GeneDataset.load(demo_dataset(Path(tmp)))
     idx = np.resize(np.arange(len(ds)), args.batch)
-    labels = torch.randint(0, 2, (args.batch,))
+    labels = torch.randint(0, 2, (args.batch,)).to(device)
     result = {"machine": f"{platform.machine()}, torch {torch.__version__}", "date": time.strftime("%Y-%m-%d"), "batch": args.batch}
 
-    model = Chromoformer(7, 2)
-    batch = to_tensors(ds.batch(idx, pcre_format="packed"))
+    model = Chromoformer(7, 2).to(device)
+    batch = to_tensors(ds.batch(idx, pcre_format="packed"), device)
     opt = torch.optim.AdamW(model.parameters(), lr=3e-5, weight_decay=0.01, fused=True)
 
     def step(forward=model):
@@ -86,7 +98,7 @@ def main() -> None:
         loss.backward()
         opt.step()
 
-    result["chromoflow eager"] = profile_step(step)
+    result["chromoflow eager"] = profile_step(step, device)
     result["parameter tensors"] = sum(1 for _ in model.parameters())
 
     try:
@@ -94,11 +106,12 @@ def main() -> None:
     except ImportError:
         ChromoformerClassifier = None
     if ChromoformerClassifier is not None:
-        official = ChromoformerClassifier()
-        dense = official_inputs(ds.batch(idx))
+        official = ChromoformerClassifier().to(device)
+        dense = to_device(official_inputs(ds.batch(idx)), device)
         off_opt = torch.optim.AdamW(official.parameters(), lr=3e-5, weight_decay=0.01)
         saved = torch.Tensor.cuda
-        torch.Tensor.cuda = lambda self, *a, **k: self  # the official code calls .cuda() unconditionally
+        if device.type != "cuda":
+            torch.Tensor.cuda = lambda self, *a, **k: self  # the official code calls .cuda() unconditionally
 
         def official_step():
             loss = torch.nn.functional.cross_entropy(official(*dense), labels)
@@ -107,16 +120,22 @@ def main() -> None:
             off_opt.step()
 
         try:
-            result["official eager"] = profile_step(official_step)
+            result["official eager"] = profile_step(official_step, device)
         finally:
             torch.Tensor.cuda = saved
 
     if args.compile:
+        from torch._inductor import metrics as inductor
+
         compiled = torch.compile(model, dynamic=True)
+        inductor.generated_kernel_count = 0
         start = time.perf_counter()
         step(compiled)
         result["compile seconds"] = round(time.perf_counter() - start, 1)
-        result["chromoflow compiled"] = profile_step(lambda: step(compiled))
+        # Inductor's CPU kernels are not profiler events: count those it generated for the
+        # forward and backward graphs (straight-line code, each runs once per step).
+        result["compiled kernels (forward + backward graphs)"] = inductor.generated_kernel_count
+        result["chromoflow compiled"] = profile_step(lambda: step(compiled), device)
     print(json.dumps(result, indent=2))
 
 

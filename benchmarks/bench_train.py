@@ -12,7 +12,11 @@ recorded for both.
 Also measured: chromoflow's loader alone (batches/s -> genes/s), to show it
 keeps ahead of the model.
 
-Usage: python benchmarks/bench_train.py [--device cpu|cuda] [--batch 64] [--steps 10]
+chromoflow runs as ``chromoflow train`` does: fused AdamW, and with
+``--compile`` its forward through ``torch.compile`` (compile time reported
+separately, not in the throughput).
+
+Usage: python benchmarks/bench_train.py [--device cpu|cuda] [--batch 64] [--steps 10] [--compile] [--json FILE]
 """
 
 from __future__ import annotations
@@ -68,10 +72,10 @@ def timeit(step, steps: int, device) -> float:
     return (time.perf_counter() - start) / steps
 
 
-def measure(model, make_args, call, device, batch, steps, train: bool, amp: bool):
+def measure(model, make_args, call, device, batch, steps, train: bool, amp: bool, fused: bool = False):
     model.to(device)
     args = make_args()
-    opt = torch.optim.AdamW(model.parameters(), lr=3e-5, weight_decay=0.01)
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-5, weight_decay=0.01, **({"fused": True} if fused else {}))
     labels = torch.randint(0, 2, (batch,), device=device)
     ctx = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if amp else (lambda: torch.autocast("cpu", enabled=False))
 
@@ -104,6 +108,8 @@ def main():
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    ap.add_argument("--compile", action="store_true", help="chromoflow's forward through torch.compile (dynamic shapes), as --compile on")
+    ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -129,9 +135,18 @@ def main():
     ours_args = lambda: to_tensors(ds.batch(idx, pcre_format="packed"), device)  # noqa: E731
     call_official = lambda m, a: m(*a)  # noqa: E731
     call_ours = lambda m, a: m(a)  # noqa: E731
+    if args.compile:
+        compiled = torch.compile(ours, dynamic=True)
+        ours.to(device)
+        start = time.perf_counter()
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+            compiled(ours_args()).float().sum().backward()
+        results["compile_seconds"] = time.perf_counter() - start
+        call_ours = lambda m, a: compiled(a)  # noqa: E731
+    results["chromoflow_compiled"] = args.compile
     for phase, train in (("train", True), ("predict", False)):
         o = measure(official, official_args, call_official, device, args.batch, args.steps, train, amp=False)
-        c = measure(ours, ours_args, call_ours, device, args.batch, args.steps, train, amp=amp)
+        c = measure(ours, ours_args, call_ours, device, args.batch, args.steps, train, amp=amp, fused=True)
         results[phase] = {"official": o, "chromoflow": c, "speedup": c["genes_per_s"] / o["genes_per_s"]}
         if o["peak_mib"] is not None:
             results[phase]["memory_ratio"] = c["peak_mib"] / o["peak_mib"]
@@ -143,6 +158,8 @@ def main():
     results["loader_genes_per_s"] = n / (time.perf_counter() - start)
     torch.Tensor.cuda = saved_cuda
     print(json.dumps(results, indent=2))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":
