@@ -51,17 +51,22 @@ def pick_device(device: str = "auto") -> torch.device:
     return torch.device(device)
 
 
+def _auto_on_cuda(flag: str, option: str, device: torch.device, on: str, off: str) -> bool:
+    """An ``auto|on|off``-style option: ``auto`` is on for CUDA devices only."""
+    if option not in ("auto", on, off):
+        raise ChromoflowError(f"{flag} {option!r}: expected auto, {on} or {off}")
+    return option == on or (option == "auto" and device.type == "cuda")
+
+
 def use_bf16(option: str, device: torch.device) -> bool:
     """``--precision``: ``auto`` = bf16 mixed precision on CUDA, fp32 on CPU; ``bf16`` or ``fp32`` anywhere."""
-    if option not in ("auto", "bf16", "fp32"):
-        raise ChromoflowError(f"--precision {option!r}: expected auto, bf16 or fp32")
-    return option == "bf16" or (option == "auto" and device.type == "cuda")
+    return _auto_on_cuda("--precision", option, device, "bf16", "fp32")
 
 
 def autocast(device: torch.device, bf16: bool | None = None):
-    """bf16 autocast (default: on GPUs only); parameters, gradients and the loss stay fp32."""
+    """bf16 autocast (default: ``--precision auto``); parameters, gradients and the loss stay fp32."""
     if bf16 is None:
-        bf16 = device.type == "cuda"
+        bf16 = use_bf16("auto", device)
     return torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
 
 
@@ -98,9 +103,7 @@ class Compiled:
 
 def use_compile(option: str, device: torch.device) -> bool:
     """``auto``: compile on CUDA (launch-bound), not on CPU (compiling takes minutes there and gains little)."""
-    if option not in ("auto", "on", "off"):
-        raise ChromoflowError(f"--compile {option!r}: expected auto, on or off")
-    return option == "on" or (option == "auto" and device.type == "cuda")
+    return _auto_on_cuda("--compile", option, device, "on", "off")
 
 
 def file_fingerprint(path) -> str | None:
@@ -163,7 +166,7 @@ class Trainer:
 
     def __init__(self, model, data: TaskData, train_pos: np.ndarray, val: np.ndarray, cfg: dict, device: torch.device, seed: int, identity: dict, outdir: Path, forward: Compiled | None = None, bf16: bool | None = None):
         self.model, self.data, self.cfg, self.t = model, data, cfg, dict(cfg["training"])
-        self.bf16 = device.type == "cuda" if bf16 is None else bf16
+        self.bf16 = use_bf16("auto", device) if bf16 is None else bf16
         self.forward = forward or Compiled(model, False)
         self.train_pos, self.val, self.device, self.seed = train_pos, val, device, seed
         self.identity, self.outdir = identity, outdir
