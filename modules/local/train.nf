@@ -19,7 +19,7 @@ process TRAIN {
     def folds = meta.folds.join(',')
     def opts = Shell.options(['--reference': reference ?: null, '--model': meta.model, '--task': meta.task, '--fold': folds, '--config': config])
     // Copies with unique names, for the summary (every fold's files are named heldout.tsv, metrics.json).
-    def copies = meta.folds.collect { k -> "cp fold${k}/heldout.tsv ${Shell.quote("${meta.id}.fold${k}.heldout.tsv")}\ncp fold${k}/metrics.json ${Shell.quote("${meta.id}.fold${k}.metrics.json")}" }.join('\n')
+    def copies = meta.folds.collect { k -> "cp fold${k}/heldout.tsv ${Shell.quote("${meta.base}.fold${k}.heldout.tsv")}\ncp fold${k}/metrics.json ${Shell.quote("${meta.base}.fold${k}.metrics.json")}" }.join('\n')
     """
     export OMP_NUM_THREADS=${task.cpus}
     ${Shell.gpuSlot(task.ext.gpus)}
@@ -30,7 +30,7 @@ process TRAIN {
     """
 
     stub:
-    def copies = meta.folds.collect { k -> "mkdir -p fold${k}\ntouch fold${k}/model.pt\nprintf 'gene_id\\tprediction\\tfold\\n' > ${Shell.quote("${meta.id}.fold${k}.heldout.tsv")}\necho '{}' > ${Shell.quote("${meta.id}.fold${k}.metrics.json")}" }.join('\n')
+    def copies = meta.folds.collect { k -> "mkdir -p fold${k}\ntouch fold${k}/model.pt\nprintf 'gene_id\\tprediction\\tfold\\n' > ${Shell.quote("${meta.base}.fold${k}.heldout.tsv")}\necho '{}' > ${Shell.quote("${meta.base}.fold${k}.metrics.json")}" }.join('\n')
     """
     ${copies}
     ${Shell.stubVersions(task.process)}
