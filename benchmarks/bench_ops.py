@@ -56,9 +56,8 @@ def count(prof) -> dict:
     events = prof.events()
     kernels = sum(1 for e in events if e.device_type == torch.autograd.DeviceType.CUDA)
     leaf = [e for e in events if e.name.startswith("aten::") and not any(c.name.startswith("aten::") for c in e.cpu_children)]
-    compiled = [e for e in events if e.name.startswith(("cpp_fused", "triton_", "Torch-Compiled Region", "CompiledFunction"))]
     compute = [e for e in leaf if e.name not in VIEWS]
-    return {"leaf_aten": len(leaf), "compute": len(compute), "cuda_kernels": kernels, "compiled_kernels": sum(e.name.startswith(("cpp_fused", "triton_")) for e in compiled), "top": Counter(e.name for e in compute).most_common(8)}
+    return {"leaf_aten": len(leaf), "compute": len(compute), "cuda_kernels": kernels, "top": Counter(e.name for e in compute).most_common(8)}
 
 
 def profile_step(step, device: torch.device) -> dict:
