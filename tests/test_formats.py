@@ -64,6 +64,53 @@ def test_baselines_learn_from_imported_csvs_with_the_original_split(sim_datasets
     assert metrics["heldout"]["roc_auc"] > 0.75, metrics["heldout"]
 
 
+# The original QData/AttentiveChrome v2PyTorch loop (train.py at 871ec37, models.py at fca2617, data.py; seed
+# set with torch.manual_seed(seed) where it calls torch.manual_seed(1)) run on its toy data with torch 2.15 on
+# the CPU prints these "best test avgAUC" values and selects these epochs (of 30).
+ORIGINAL_ATTENTIVECHROME = {1: (5 / 21, 12), 2: (6 / 21, 30), 3: (8 / 21, 17)}
+
+
+@pytest.fixture(scope="module")
+def toy_dataset(tmp_path_factory):
+    out = tmp_path_factory.mktemp("toy") / "Toy.h5"
+    files = [a for name in ("train", "valid", "test") for a in ("--csv", EXTERNAL / "attentivechrome_toy" / f"{name}.csv")]
+    assert run("import-binned", *files, "-o", out).exit_code == 0
+    return out
+
+
+@pytest.mark.parametrize("seed", sorted(ORIGINAL_ATTENTIVECHROME))
+def test_official_attentivechrome_is_the_original_loop(toy_dataset, tmp_path, seed):
+    """10/10/10 toy genes (fewer than one batch): every epoch runs, the partial batch is kept, the last epoch whose
+    validation AUC is at least the best so far is kept, and its test AUC is the original's, exactly."""
+    res = run("train", "--dataset", toy_dataset, "--model", "attentivechrome", "--task", "classification", "--fold", 3, "--val-fold", 2, "--config", "official", "--seed", seed, "-o", tmp_path / "r")
+    assert res.exit_code == 0, res.output
+    metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    auc, epoch = ORIGINAL_ATTENTIVECHROME[seed]
+    assert metrics["epochs_run"] == 30 and metrics["selected_epoch"] == epoch and metrics["selection"] == "best-latest"
+    assert metrics["heldout"]["roc_auc"] == pytest.approx(auc, abs=1e-12)
+    history = pd.read_csv(tmp_path / "r" / "history.tsv", sep="\t")
+    assert len(history) == 30 and history["heldout_roc_auc"].notna().all()  # the test AUC of every epoch, as the original prints it
+    assert history["heldout_roc_auc"].iloc[epoch - 1] == pytest.approx(auc, abs=1e-6)  # history.tsv keeps 6 digits
+    val = history["val_roc_auc"].to_numpy()
+    assert val[epoch - 1] >= np.max(val[: epoch - 1], initial=-1) and (val[epoch:] < np.max(val[:epoch])).all()
+
+
+def test_official_deepchrome_runs_every_epoch_and_keeps_the_last(toy_dataset, tmp_path):
+    res = run("train", "--dataset", toy_dataset, "--model", "deepchrome", "--task", "classification", "--fold", 3, "--config", "official", "--epochs", 12, "-o", tmp_path / "r")
+    assert res.exit_code == 0, res.output
+    metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert metrics["epochs_run"] == metrics["selected_epoch"] == 12 and metrics["selection"] == "last" and metrics["n_val"] == 0
+    t = metrics["config"]["training"]
+    assert (t["optimizer"], t["batch_size"], t["lr_decay"], t["patience"], t["drop_last"]) == ("sgd", 1, 1e-7, None, False)
+    assert pd.read_csv(tmp_path / "r" / "history.tsv", sep="\t")["heldout_roc_auc"].notna().all()
+
+
+def test_default_preset_keeps_chromoflows_safeguards(toy_dataset, tmp_path):
+    """The default protocol refuses a training set smaller than one batch (drop_last); official keeps it."""
+    res = run("train", "--dataset", toy_dataset, "--model", "attentivechrome", "--task", "classification", "--fold", 3, "--val-fold", 2, "-o", tmp_path / "r")
+    assert res.exit_code == 1 and "fewer than one batch of 16 (drop_last)" in res.output
+
+
 @pytest.mark.parametrize(
     "text, message",
     [
@@ -158,3 +205,56 @@ def test_chromosome_spelling_mismatch_names_both_and_the_fix(tmp_path):
     assert res.exit_code == 1
     assert "chromosome names differ" in res.output and "(e.g. '1')" in res.output and "(e.g. 'chr1')" in res.output
     assert "add a 'chr' prefix to the names in" in res.output
+
+
+# ------------------------------------------------------------------ expression tables as the tools write them
+
+from chromoflow.prep.expression import read_expression  # noqa: E402
+
+# Layouts from each tool's own documentation and code: nf-core/rnaseq's merged Salmon/RSEM tables, Salmon's
+# quant.genes.sf, featureCounts' output (comment line, annotation columns, samples named by their BAM files),
+# GTEx's GCT (version line, dimensions line, Name/Description), and a GENCODE <= v43 table with a _PAR_Y copy.
+LAYOUTS = {
+    "salmon.merged.gene_tpm.tsv": "gene_id\tgene_name\tcellA\tcellB\nENSG00000002586.20\tCD99\t12.5\t3\nENSG00000002586.20_PAR_Y\tCD99\t0\t0\nENSG00000141510.18\tTP53\t40\t7.25\n",
+    "rsem.merged.gene_tpm.tsv": "gene_id\ttranscript_id(s)\tcellA\tcellB\nENSG00000002586.20\tENST00000381192.10,ENST00000482405.6\t12.5\t3\nENSG00000002586.20_PAR_Y\tENST00000381192.10_PAR_Y\t0\t0\nENSG00000141510.18\tENST00000269305.9\t40\t7.25\n",
+    "quant.genes.sf": "Name\tLength\tEffectiveLength\tTPM\tNumReads\nENSG00000002586.20\t1200\t1000.5\t12.5\t100\nENSG00000141510.18\t2500\t2300\t40\t900\n",
+    "counts.txt": '# Program:featureCounts v2.0.6; Command:"featureCounts" "-a" "genes.gtf" "-o" "counts.txt" "/data/cellA.sorted.bam" "/data/cellB.sorted.bam"\nGeneid\tChr\tStart\tEnd\tStrand\tLength\t/data/cellA.sorted.bam\t/data/cellB.sorted.bam\nENSG00000002586.20\tchrX\t2691133\t2741309\t+\t1200\t12.5\t3\nENSG00000141510.18\tchr17\t7661779\t7687538\t-\t2500\t40\t7.25\n',
+    "gtex.gct": "#1.2\n2\t2\nName\tDescription\tcellA\tcellB\nENSG00000002586.20\tCD99\t12.5\t3\nENSG00000141510.18\tTP53\t40\t7.25\n",
+    "excel-bom.tsv": "\ufeffgene_id\tcellA\tcellB\r\nENSG00000002586\t12.5\t3\r\nENSG00000141510\t40\t7.25\r\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYOUTS))
+def test_expression_tables_as_the_tools_write_them(tmp_path, name):
+    path = tmp_path / name
+    path.write_text(LAYOUTS[name], encoding="utf-8")
+    sample = "TPM" if name == "quant.genes.sf" else "cellA"
+    values = read_expression(path, sample)
+    assert values.to_dict() == {"ENSG00000002586": 12.5, "ENSG00000141510": 40.0}
+
+
+def test_expression_table_from_nf_core_builds_a_dataset(tmp_path, demo):
+    """The real demo genes with an nf-core/rnaseq-style table (gene_id, gene_name, sample; versions, a _PAR_Y row)."""
+    from conftest import track_args
+
+    expr = pd.read_csv(demo / "expression.tsv", sep="\t")
+    table = pd.DataFrame({"gene_id": expr.gene_id + ".7", "gene_name": "x", "E003": expr.E003})
+    table = pd.concat([table, pd.DataFrame({"gene_id": [expr.gene_id.iat[0] + ".7_PAR_Y"], "gene_name": ["x"], "E003": [0.0]})])
+    table.to_csv(tmp_path / "salmon.merged.gene_tpm.tsv", sep="\t", index=False)
+    assert run("genes", "--bed", demo / "genes.bed", "-o", tmp_path / "genes.tsv").exit_code == 0
+    res = run("dataset", "--sample", "E003", "--genes", tmp_path / "genes.tsv", *track_args(demo, "E003"), "--expression", tmp_path / "salmon.merged.gene_tpm.tsv", "--folds", "random:3", "-j", 1, "-o", tmp_path / "E003.h5")
+    assert res.exit_code == 0, res.output
+    assert "1 _PAR_Y rows skipped" in res.output
+    ds = GeneDataset.load(tmp_path / "E003.h5")
+    want = expr.set_index("gene_id").E003.reindex(ds.genes.gene_id).to_numpy()
+    np.testing.assert_allclose(ds.genes.expression.to_numpy(), want)
+
+
+def test_expression_table_errors_name_the_row(tmp_path):
+    path = tmp_path / "e.tsv"
+    path.write_text("# a comment\n\ngene_id\tcellA\nENSG00000002586.20\t1\nENSG00000002586.21\t2\n")
+    with pytest.raises(ChromoflowError, match=r"e.tsv line 5: duplicate gene_id 'ENSG00000002586' \(as 'ENSG00000002586.21' without its version\)"):
+        read_expression(path, "cellA")
+    path.write_text("gene_id\tcellA\n\tNA\n")
+    with pytest.raises(ChromoflowError, match="e.tsv line 2: empty gene id"):
+        read_expression(path, "cellA")

@@ -173,3 +173,86 @@ def test_gtf_multi_tss_order_and_gene_record_centre(tmp_path):
     row = genes_from_gtf(path).iloc[0]
     assert (row.gene_id, row.tss, row.gene_name) == ("ENSG00000000001", 1000, "Gee")
     assert row.tss_all == "1000,6000,3000"  # by transcript length: B (8000), D (3000), A (2000; C's TSS is A's)
+
+
+# ------------------------------------------------------------------ GFF3, and transcripts on chrX and chrY
+
+from pathlib import Path  # noqa: E402
+
+EXTERNAL = Path(__file__).parent / "data" / "external"
+
+
+def independent_gff3_genes(path):
+    """Genes of a GENCODE GFF3 parsed here: the gene records' 5' ends, their transcripts' TSSs longest first."""
+    genes, tx = {}, {}
+    for line in Path(path).read_text().splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        f = line.split("\t")
+        attrs = dict(kv.split("=", 1) for kv in f[8].split(";") if kv)
+        start, end = int(f[3]) - 1, int(f[4])
+        tss = start if f[6] == "+" else end - 1
+        if f[2] == "gene":
+            genes[attrs["ID"].split(".")[0]] = (f[0], tss, f[6], attrs["gene_name"])
+        elif f[2] == "transcript":
+            tx.setdefault(attrs["Parent"].split(".")[0], []).append((end - start, tss))
+    return {g: (*v, ",".join(map(str, dict.fromkeys(t for _, t in sorted(tx.get(g, []), key=lambda x: -x[0]))))) for g, v in genes.items()}
+
+
+def test_real_gencode_gff3(tmp_path):
+    """The head of GENCODE v28's GFF3 (pyranges' test data): ids, TSSs, names, biotypes, every transcript's TSS."""
+    path = EXTERNAL / "gencode_v28.head.gff3"
+    genes = genes_from_gtf(path)
+    want = independent_gff3_genes(path)
+    assert len(genes) == len(want) == 10
+    for g in genes.itertuples():
+        assert (g.chrom, g.tss, g.strand, g.gene_name, g.tss_all) == want[g.gene_id], g.gene_id
+    assert genes_from_gtf(path, ["protein_coding"]).gene_id.tolist() == ["ENSG00000186092"]
+    assert run("genes", "--gtf", path, "-o", tmp_path / "g.tsv").exit_code == 0
+
+
+NCBI_GFF3 = """##gff-version 3
+#!genome-build GRCh38.p14
+NC_000017.11\tRefSeq\tregion\t1\t83257441\t.\t+\t.\tID=NC_000017.11:1..83257441;Dbxref=taxon:9606;Name=17;chromosome=17
+NC_000017.11\tBestRefSeq\tgene\t7661779\t7687546\t.\t-\t.\tID=gene-TP53;Dbxref=GeneID:7157,HGNC:HGNC:11998;Name=TP53;gbkey=Gene;gene=TP53;gene_biotype=protein_coding
+NC_000017.11\tBestRefSeq\tmRNA\t7661779\t7687538\t.\t-\t.\tID=rna-NM_000546.6;Parent=gene-TP53;Dbxref=GeneID:7157;Name=NM_000546.6;gbkey=mRNA;gene=TP53
+NC_000017.11\tBestRefSeq\texon\t7687377\t7687538\t.\t-\t.\tID=exon-NM_000546.6-1;Parent=rna-NM_000546.6;gbkey=mRNA;gene=TP53
+NC_000017.11\tBestRefSeq\tmRNA\t7661779\t7676594\t.\t-\t.\tID=rna-NM_001126115.2;Parent=gene-TP53;gbkey=mRNA;gene=TP53
+NC_000017.11\tBestRefSeq%2CGnomon\tgene\t7668421\t7687490\t.\t+\t.\tID=gene-WRAP53;Name=WRAP53;gbkey=Gene;gene=WRAP53;gene_biotype=protein_coding
+NC_000017.11\tBestRefSeq\tlnc_RNA\t7668421\t7687490\t.\t+\t.\tID=rna-NR_1;Parent=gene-WRAP53;gbkey=ncRNA;gene=WRAP53
+"""
+
+ENSEMBL_GFF3 = """##gff-version 3
+17\tensembl_havana\tgene\t7661779\t7687538\t.\t-\t.\tID=gene:ENSG00000141510;Name=TP53;biotype=protein_coding;gene_id=ENSG00000141510;version=19
+17\tensembl_havana\tmRNA\t7661779\t7687538\t.\t-\t.\tID=transcript:ENST00000269305;Parent=gene:ENSG00000141510;Name=TP53-201;biotype=protein_coding
+17\thavana\tncRNA_gene\t7700000\t7700500\t.\t+\t.\tID=gene:ENSG00000999999;biotype=lncRNA;gene_id=ENSG00000999999
+17\thavana\tlnc_RNA\t7700100\t7700500\t.\t+\t.\tID=transcript:ENST00000999999;Parent=gene:ENSG00000999999
+"""
+
+
+def test_ncbi_and_ensembl_gff3(tmp_path):
+    (tmp_path / "ncbi.gff").write_text(NCBI_GFF3)
+    genes = genes_from_gtf(tmp_path / "ncbi.gff").set_index("gene_id")
+    assert genes.loc["TP53", ["chrom", "tss", "strand", "gene_name"]].tolist() == ["NC_000017.11", 7687545, "-", "TP53"]
+    assert genes.loc["TP53", "tss_all"] == "7687537,7676593" and genes.loc["WRAP53", "tss_all"] == "7668420"
+    assert len(genes_from_gtf(tmp_path / "ncbi.gff", ["protein_coding"])) == 2
+    (tmp_path / "ens.gff3").write_text(ENSEMBL_GFF3)
+    ens = genes_from_gtf(tmp_path / "ens.gff3").set_index("gene_id")
+    assert ens.index.tolist() == ["ENSG00000141510", "ENSG00000999999"] and ens.loc["ENSG00000141510", "gene_name"] == "TP53"
+    assert genes_from_gtf(tmp_path / "ens.gff3", ["lncRNA"]).gene_id.tolist() == ["ENSG00000999999"]
+
+
+def test_transcript_id_on_chrx_and_chry_keeps_the_first_locus_with_a_warning(tmp_path, caplog):
+    """A UCSC-style GTF (no gene records) with one transcript id on both PAR copies: one transcript per locus, the
+    tie goes to the first locus in the file, and the warning names both."""
+    path = tmp_path / "ucsc.gtf"
+    path.write_text(
+        'chrX\tucsc\ttranscript\t624344\t659411\t.\t+\t.\tgene_id "SHOX"; transcript_id "NM_000451";\n'
+        'chrX\tucsc\texon\t624344\t625000\t.\t+\t.\tgene_id "SHOX"; transcript_id "NM_000451";\n'
+        'chrY\tucsc\ttranscript\t624344\t659411\t.\t+\t.\tgene_id "SHOX"; transcript_id "NM_000451";\n'
+        'chrY\tucsc\texon\t624344\t625000\t.\t+\t.\tgene_id "SHOX"; transcript_id "NM_000451";\n'
+    )
+    with caplog.at_level("WARNING", logger="chromoflow"):
+        genes = genes_from_gtf(path)
+    assert genes.chrom.tolist() == ["chrX"] and genes.tss.tolist() == [624343]
+    assert "'SHOX' on chrX +, chrY +" in caplog.text

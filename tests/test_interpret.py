@@ -194,3 +194,125 @@ def test_perturb_bad_regions(models, sim_datasets, tmp_path):
         res = run("perturb", "--dataset", sim_datasets["cellA"], "--checkpoint", models["chromoformer"], "--regions", tmp_path / "r.bed", "-o", tmp_path / "e.tsv")
         assert res.exit_code == 1 and "r.bed line 1" in res.output and message in res.output, res.output
         assert not (tmp_path / "e.tsv").exists()
+
+
+# ------------------------------------------------------------------ seams: positions, grids, precision, outputs
+
+
+@pytest.fixture(scope="module")
+def fold_change(sim, sim_datasets, tmp_path_factory):
+    """A fold-change model of cellA vs cellB, and cellB rebuilt without its first gene (not in the held-out fold)."""
+    from conftest import track_args
+
+    base = tmp_path_factory.mktemp("fc")
+    train(sim_datasets["cellA"], "chromoformer", "fold-change", FOLD, base / "run", config="tiny", epochs=2, seed=1, reference=sim_datasets["cellB"])
+    genes = pd.read_csv(sim_datasets["genes"], sep="\t", dtype=str)
+    ds = GeneDataset.load(sim_datasets["cellA"])
+    gone = next(k for k in range(len(ds)) if ds.genes.fold.iat[k] != FOLD)
+    assert gone < int(np.flatnonzero(ds.genes.fold.to_numpy() == FOLD)[0])  # every held-out gene sits after it
+    genes.drop(index=gone).to_csv(base / "genes.tsv", sep="\t", index=False)
+    res = run("dataset", "--sample", "cellB", "--genes", base / "genes.tsv", "--pcres", sim_datasets["pcres"], *track_args(sim, "cellB"), "--expression", sim / "expression.tsv", "-j", 1, "-o", base / "cellB-1.h5")
+    assert res.exit_code == 0, res.output
+    return base / "run" / "model.pt", base / "cellB-1.h5"
+
+
+def test_fold_change_results_of_a_gene_do_not_depend_on_other_genes(fold_change, sim_datasets, tmp_path):
+    """The same held-out genes perturbed against a reference with and without an unrelated gene: effects, link
+    attention and attribution tracks are identical, gene by gene."""
+    import pyBigWig
+
+    checkpoint, partial = fold_change
+    outs = {}
+    for name, reference in (("full", sim_datasets["cellB"]), ("partial", partial)):
+        d = tmp_path / name
+        d.mkdir()
+        res = run("perturb", "--dataset", sim_datasets["cellA"], "--checkpoint", checkpoint, "--reference", reference, "--fold", FOLD,
+                  "--links", d / "links.bedpe", "--tracks", d / "tracks", "-o", d / "effects.tsv")
+        assert res.exit_code == 0, res.output
+        outs[name] = d
+    for table in ("effects.tsv", "links.bedpe", "tracks/attribution_profile.tsv"):
+        a, b = (pd.read_csv(outs[n] / table, sep="\t") for n in ("full", "partial"))
+        pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-6, atol=1e-9)
+    held = GeneDataset.load(sim_datasets["cellA"]).genes.query(f"fold == {FOLD}")
+    bws = [pyBigWig.open(str(outs[n] / "tracks" / "attribution.H3K4me3.bw")) for n in ("full", "partial")]
+    for g in held.head(10).itertuples():
+        a, b = (np.nan_to_num(bw.values(g.chrom, g.tss - 20_000, g.tss + 20_000, numpy=True)) for bw in bws)
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)
+        assert np.abs(a).sum() > 0
+    for bw in bws:
+        bw.close()
+
+
+def test_fold_change_genes_missing_from_the_reference_are_left_out_with_a_warning(fold_change, sim_datasets, tmp_path):
+    checkpoint, partial = fold_change
+    ds = GeneDataset.load(sim_datasets["cellA"])
+    gone = sorted(set(ds.genes.gene_id) - set(GeneDataset.load(partial).genes.gene_id))
+    keep = ds.genes.gene_id[ds.genes.fold == FOLD].head(3).tolist()
+    res = run("perturb", "--dataset", ds.path, "--checkpoint", checkpoint, "--reference", partial, "--genes", ",".join(gone + keep), "-o", tmp_path / "e.tsv")
+    assert res.exit_code == 0 and f"1 of the selected genes of {ds.path} are not in it (e.g. {gone[0]!r})" in res.output, res.output
+    assert set(pd.read_csv(tmp_path / "e.tsv", sep="\t").gene_id) == set(keep)
+
+
+def test_attribution_follows_any_bin_layout(sim, sim_datasets, tmp_path):
+    """A dataset binned at 2000/500/250 bp: attribution on a 250 bp grid, its totals equal gradient x input
+    summed over every input bin, computed directly."""
+    from conftest import track_args
+    from chromoflow.training import objective
+
+    ds_path = tmp_path / "cellA.h5"
+    res = run("dataset", "--sample", "cellA", "--genes", sim_datasets["genes"], "--pcres", sim_datasets["pcres"], *track_args(sim, "cellA"), "--expression", sim / "expression.tsv", "--bin-sizes", "2000,500,250", "-j", 1, "-o", ds_path)
+    assert res.exit_code == 0, res.output
+    train(ds_path, "chromoformer", "regression", FOLD, tmp_path / "run", config="tiny", epochs=1, seed=1)
+    ds = GeneDataset.load(ds_path)
+    genes = ds.genes.gene_id[ds.genes.fold == FOLD].head(6).tolist()
+    res = run("perturb", "--dataset", ds_path, "--checkpoint", tmp_path / "run" / "model.pt", "--genes", ",".join(genes), "--tracks", tmp_path / "tracks", "-o", tmp_path / "e.tsv")
+    assert res.exit_code == 0, res.output
+    profile = pd.read_csv(tmp_path / "tracks" / "attribution_profile.tsv", sep="\t")
+    assert len(profile) == 160 and np.diff(profile.position).tolist() == [250] * 159 and profile.position.iat[80] == 0
+    model, _ = load_model(tmp_path / "run" / "model.pt")
+    idx = np.flatnonzero(ds.genes.gene_id.isin(genes).to_numpy())
+    batch = to_tensors(ds.batch(idx, pcre_format="packed"))
+    for b in ds.bin_sizes:
+        batch["promoter"][b].requires_grad_(True)
+    objective.prediction("regression", objective.outputs(model.eval(), "regression", batch, None)).sum().backward()
+    total = sum((batch["promoter"][b].grad * batch["promoter"][b]).sum((0, 1)).detach().numpy() for b in ds.bin_sizes) / len(idx)
+    np.testing.assert_allclose(profile[ds.marks].sum().to_numpy(), total, rtol=1e-4, atol=1e-7)
+
+
+def test_perturb_precision_defaults_to_fp32(models, sim_datasets, tmp_path):
+    base = ["perturb", "--dataset", sim_datasets["cellA"], "--checkpoint", models["chromoformer"], "--fold", FOLD]
+    tables = {}
+    for name, extra in (("default", []), ("fp32", ["--precision", "fp32"]), ("bf16", ["--precision", "bf16"])):
+        assert run(*base, *extra, "-o", tmp_path / f"{name}.tsv").exit_code == 0
+        tables[name] = pd.read_csv(tmp_path / f"{name}.tsv", sep="\t")
+    pd.testing.assert_frame_equal(tables["default"], tables["fp32"])
+    assert not np.array_equal(tables["bf16"].perturbed, tables["fp32"].perturbed)  # the option acts
+    np.testing.assert_allclose(tables["bf16"].perturbed, tables["fp32"].perturbed, atol=0.05)
+
+
+def test_perturb_writes_every_output_or_none(models, sim_datasets, tmp_path, monkeypatch):
+    base = ["perturb", "--dataset", sim_datasets["cellA"], "--checkpoint", models["chromoformer"], "--fold", FOLD, "-o", tmp_path / "e.tsv"]
+    (tmp_path / "a-file").write_text("x")
+    for extra, message in ((["--links", tmp_path / "no" / "l.bedpe"], "output folder"), (["--tracks", tmp_path / "a-file" / "t"], "is not a folder")):
+        res = run(*base, *extra)
+        assert res.exit_code == 1 and message in res.output, res.output
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+    from chromoflow.errors import ChromoflowError
+    from chromoflow.prep import bigwig
+
+    written = []
+
+    def fail_on_the_third(path, chroms, bases):  # a bigWig that does not write completely (e.g. a full disk)
+        written.append(path)
+        if len(written) == 3:
+            raise ChromoflowError(f"{path.name}: the bigWig did not write completely; is the disk full?")
+
+    monkeypatch.setattr(bigwig, "_verify", fail_on_the_third)
+    res = run(*base[:-2], "--links", tmp_path / "l.bedpe", "--interact", tmp_path / "l.interact", "--tracks", tmp_path / "tracks", "-o", tmp_path / "e.tsv")
+    assert res.exit_code == 1 and "did not write completely" in res.output and len(written) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]  # no effects, links, tracks or temporary file
+
+
+def test_predict_writes_every_output_or_none(models, sim_datasets, tmp_path):
+    res = run("predict", "--dataset", sim_datasets["cellA"], "--checkpoint", models["chromoformer"], "--attention", tmp_path / "no" / "a.bedpe", "-o", tmp_path / "p.tsv")
+    assert res.exit_code == 1 and "output folder" in res.output and not list(tmp_path.iterdir())

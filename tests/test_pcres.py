@@ -1,4 +1,5 @@
 import gzip
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -266,6 +267,82 @@ def test_hic_and_its_mcool_give_the_same_pcres(tmp_path):
     np.testing.assert_allclose(mine.score, [t[0] for t in top], rtol=1e-6)
 
 
+YEAST = EXTERNAL / "yeast.10kb.cool"
+
+
+def yeast_genes(strands="+-"):
+    import cooler
+
+    sizes = cooler.Cooler(str(YEAST)).chromsizes
+    rows = [(f"y{c}{k}", c, int(p), strands[k % len(strands)]) for c in ("chrII", "chrIV", "chrXII") for k, p in enumerate(np.linspace(60_000, sizes[c] - 60_000, 7))]
+    return pd.DataFrame(rows, columns=["gene_id", "chrom", "tss", "strand"])
+
+
+def independent_oe_pcres(uri, genes, min_count=5, min_score=1.5, top=8):
+    """pCREs by the published rules from cooler's own dense matrices: O/E of each TSS bin's row, expected = mean
+    balanced contact per diagonal over pairs of valid bins (NaN-masked), partners with >= min_count raw reads."""
+    import cooler
+
+    clr = cooler.Cooler(str(uri))
+    res, out = clr.binsize, {}
+    band = PcreRules().matrix_max_distance // res + 1
+    for chrom, sub in genes.groupby("chrom"):
+        bal, raw = clr.matrix(balance=True).fetch(chrom), clr.matrix(balance=False).fetch(chrom)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a diagonal of masked bins only: no expected value
+            expected = [np.nanmean(np.diagonal(bal, d)) for d in range(min(band, len(bal) - 1) + 1)]
+        for g in sub.itertuples():
+            t = min(g.tss // res, len(bal) - 1)
+            cand = [(bal[t, j] / expected[abs(j - t)], j) for j in range(max(0, t - band), min(len(bal), t + band + 1))
+                    if j != t and np.isfinite(bal[t, j]) and raw[t, j] >= min_count]
+            keys = sorted(((v, f"{chrom}:{j * res}-{min((j + 1) * res, clr.chromsizes[chrom])}") for v, j in cand if v > min_score), key=lambda x: (-x[0], x[1]))
+            out[g.gene_id] = keys[:top]
+    return out
+
+
+def test_cooler_format_version_2_is_read_and_scored_as_cooler_does(tmp_path):
+    """cooler's own 10 kb yeast map (format-version 2, cooler 0.5.3; hictkpy refuses it): read through the cooler
+    package, O/E equal to an independent computation; a format-version 3 .cool and an .mcool of the same data,
+    read through hictkpy, give identical pCREs."""
+    import cooler
+    import h5py
+    import hictkpy
+
+    from chromoflow.prep.contacts import ContactMatrix, _CoolerMatrix, _HictkMatrix
+
+    with h5py.File(YEAST) as h5:
+        assert h5.attrs["format-version"] == 2
+    with pytest.raises(RuntimeError):
+        hictkpy.File(str(YEAST))
+    genes = yeast_genes()
+    rules = PcreRules(max_length=10_000)
+    with ContactMatrix(str(YEAST)) as m:
+        assert isinstance(m._matrix, _CoolerMatrix) and m.normalization == "weight"
+    pcres = find_pcres(genes, str(YEAST), rules)
+    want = independent_oe_pcres(YEAST, genes)
+    assert sum(len(v) for v in want.values()) > 60
+    for gene, top in want.items():
+        mine = pcres[pcres.gene_id == gene]
+        assert [f"{c}:{s}-{e}" for c, s, e in zip(mine.chrom, mine.start, mine.end)] == [k for _, k in top], gene
+        np.testing.assert_allclose(mine.score, [v for v, _ in top], rtol=1e-6)
+    clr = cooler.Cooler(str(YEAST))
+    bins, pixels = clr.bins()[:], clr.pixels()[:]
+    cooler.create_cooler(str(tmp_path / "v3.cool"), bins, pixels)
+    cooler.create_cooler(f"{tmp_path}/v3.mcool::resolutions/10000", bins, pixels)
+    for uri in (str(tmp_path / "v3.cool"), f"{tmp_path}/v3.mcool::resolutions/10000"):
+        with ContactMatrix(uri) as m:
+            assert isinstance(m._matrix, _HictkMatrix)
+        again = find_pcres(genes, uri, rules)
+        pd.testing.assert_frame_equal(again.drop(columns="score"), pcres.drop(columns="score"))
+        np.testing.assert_allclose(again.score, pcres.score, rtol=1e-6)
+    assert run("pcres", "--genes", write_genes_tsv(genes, tmp_path), "--contacts", YEAST, "--max-length", 10_000, "-o", tmp_path / "p.tsv").exit_code == 0
+
+
+def write_genes_tsv(genes, folder):
+    write_genes(genes.assign(gene_name="", tss_all=genes.tss.astype(str)), folder / "genes.tsv")
+    return folder / "genes.tsv"
+
+
 def test_hic_errors(tmp_path):
     with pytest.raises(ChromoflowError, match="no resolution 5000 .available: 100000"):
         find_pcres(GENES, f"{EXTERNAL}/hic_test_file.hic::resolutions/5000")
@@ -325,5 +402,71 @@ def test_bad_bedpe(tmp_path, content, message):
 
 
 def test_unknown_format(tmp_path):
+    with pytest.raises(ChromoflowError, match="x.txt: no such file"):
+        find_pcres(GENES, str(tmp_path / "x.txt"))
+    (tmp_path / "x.txt").write_text("chr1\t100\t200\n")
     with pytest.raises(ChromoflowError, match="unknown contact format"):
         find_pcres(GENES, str(tmp_path / "x.txt"))
+
+
+# ------------------------------------------------------------------ loop lists as callers write them
+
+
+def mouse_genes_at_anchors(loops, n=60):
+    """Genes with a TSS inside the first anchor of every other loop (as a gene table would hold some anchors)."""
+    rows = [(f"m{k}", r[0], int(r[1]) + 1000, "+") for k, r in enumerate(loops.iloc[: 2 * n : 2].itertuples(index=False))]
+    return pd.DataFrame(rows, columns=["gene_id", "chrom", "tss", "strand"])
+
+
+def test_headerless_scored_loop_list_is_undirected(tmp_path):
+    """Real HiCCUPS loops written as Peakachu writes its output (headerless; probability and score in columns 7 and
+    8): the 8th column no longer makes it directional; the same pCREs as --anchors either, and the log says why."""
+    loops = pd.read_csv(EXTERNAL / "CH12_loops_Rao.bedpe", sep="\t", header=None)
+    rng = np.random.default_rng(0)
+    peakachu = loops.assign(prob=rng.uniform(0.8, 1, len(loops)).round(4), score=rng.uniform(2, 9, len(loops)).round(3))
+    # the loops swapped at random, as a caller that does not order anchors by TSS writes them
+    flip = rng.random(len(loops)) < 0.5
+    peakachu.loc[flip, [0, 1, 2, 3, 4, 5]] = peakachu.loc[flip, [3, 4, 5, 0, 1, 2]].to_numpy()
+    path = tmp_path / "peakachu.bedpe"
+    peakachu.to_csv(path, sep="\t", header=False, index=False)
+    genes = mouse_genes_at_anchors(loops)
+    rules = PcreRules(max_length=10_000, min_score=0)
+    notes = []
+    auto = find_pcres(genes, str(path), rules, notes=notes)
+    either = find_pcres(genes, str(path), PcreRules(max_length=10_000, min_score=0, anchors="either"))
+    first = find_pcres(genes, str(path), PcreRules(max_length=10_000, min_score=0, anchors="first"))
+    assert any(n.startswith("anchors: either (anchor 1 holds a TSS in") for n in notes), notes
+    pd.testing.assert_frame_equal(auto, either)
+    assert len(first) < 0.75 * len(auto)
+
+
+def test_capture_list_is_directional_from_the_evidence(demo, tmp_path):
+    """The real demo pcHi-C list: anchor 1 (the bait) holds a TSS in every row, anchor 2 rarely: directional."""
+    from chromoflow.prep.genes import read_genes
+
+    assert run("genes", "--bed", demo / "genes.bed", "-o", tmp_path / "genes.tsv").exit_code == 0
+    notes = []
+    find_pcres(read_genes(tmp_path / "genes.tsv"), str(demo / "pcres.bedpe"), notes=notes)
+    assert any(n.startswith("anchors: first (anchor 1 holds a TSS in 100% of the rows") for n in notes), notes
+
+
+@pytest.mark.parametrize("name", ["loops.tsv", "x.interactions_FitHiC_Q0.01.bed", "GSM1234_pchic.ibed.txt.gz"])
+def test_lists_are_recognised_by_content(demo, tmp_path, name):
+    """Mustache .tsv, FitHiChIP .bed and GEO .ibed.txt.gz names: read by content (or the name's inner .ibed)."""
+    from chromoflow.prep.genes import read_genes
+
+    assert run("genes", "--bed", demo / "genes.bed", "-o", tmp_path / "genes.tsv").exit_code == 0
+    genes = read_genes(tmp_path / "genes.tsv")
+    text = (demo / "pcres.bedpe").read_text()
+    path = tmp_path / name
+    if name.endswith(".ibed.txt.gz"):
+        rows = [line.split("\t") for line in text.splitlines()]
+        ibed = "bait_chr\tbait_start\tbait_end\tbait_name\totherEnd_chr\totherEnd_start\totherEnd_end\totherEnd_name\tN_reads\tscore\n"
+        ibed += "".join("\t".join([r[0], r[1], r[2], "b", r[3], r[4], r[5], "o", "10", r[7]]) + "\n" for r in rows)
+        with gzip.open(path, "wt") as fh:
+            fh.write(ibed)
+    else:
+        path.write_text("chr1\tx1\tx2\tchr2\ty1\ty2\tname\tscore\tstrand1\tstrand2\n" + text)
+    want = find_pcres(genes, str(demo / "pcres.bedpe"), PcreRules(anchors="first"))
+    got = find_pcres(genes, str(path), PcreRules(anchors="first"))
+    pd.testing.assert_frame_equal(got, want)

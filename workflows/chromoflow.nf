@@ -134,18 +134,15 @@ workflow CHROMOFLOW {
         TRAIN(ch_train_in, config_yaml)
         ch_versions = ch_versions.mix(TRAIN.out.versions)
         // The held-out predictions come from training itself: no second pass over the fold.
-        // A task may hold several folds: one run per fold from here on.
-        def asList = { x -> x instanceof List ? x : [x] }
-        def foldOf = { f -> (f.name =~ /\.fold(\d+)\.[a-z]+\.[a-z]+$/)[0][1] as int }
-        ch_runs = TRAIN.out.heldout.join(TRAIN.out.metrics).flatMap { job, tsvs, jsons ->
-            asList(tsvs).collect { tsv -> def k = foldOf(tsv); [job + [fold: k, id: "${job.base}.fold${k}"], tsv, asList(jsons).find { foldOf(it) == k }, null] }
+        // A task may hold several folds (the folders fold<k>/ it was asked for): one run per fold from here on.
+        ch_fold_runs = TRAIN.out.folds.flatMap { job, dirs ->
+            def byName = (dirs instanceof List ? dirs : [dirs]).collectEntries { d -> [d.name, d] }
+            job.folds.collect { k -> [job.id, job + [fold: k, id: "${job.base}.fold${k}", heldout_fold: k], byName["fold${k}"]] }
         }
-        ch_interpret_in = ch_train_in.filter { job, h5, ref -> job.model == 'chromoformer' }
-            .map { job, h5, ref -> [job.id, job, h5, ref] }
-            .join(TRAIN.out.folds.map { job, dirs -> [job.id, dirs] })
-            .flatMap { id, job, h5, ref, dirs ->
-                asList(dirs).collect { d -> def k = d.name.replaceAll(/\D/, '') as int; [job + [fold: k, id: "${job.base}.fold${k}", heldout_fold: k], h5, ref, d.resolve('model.pt')] }
-            }
+        ch_runs = ch_fold_runs.map { task_id, meta, dir -> [meta, dir.resolve('heldout.tsv'), dir.resolve('metrics.json'), null] }
+        ch_interpret_in = ch_fold_runs.filter { task_id, meta, dir -> meta.model == 'chromoformer' }
+            .combine(ch_train_in.map { job, h5, ref -> [job.id, h5, ref] }, by: 0)
+            .map { task_id, meta, dir, h5, ref -> [meta, h5, ref, dir.resolve('model.pt')] }
     }
     if (params.perturb) {
         INTERPRET(ch_interpret_in)
@@ -155,11 +152,18 @@ workflow CHROMOFLOW {
         ch_interpretation = Channel.value([])
     }
 
-    // One manifest row per run, then one summary.
-    ch_manifest = ch_runs
-        .map { meta, tsv, json, info -> [meta.label, meta.task, meta.model, meta.fold, tsv.name, json ? json.name : '', info ? info.name : ''].join('\t') }
-        .collectFile(name: 'manifest.tsv', newLine: true, sort: true, seed: ['sample', 'task', 'model', 'fold', 'predictions', 'metrics', 'info'].join('\t'))
-    ch_run_files = ch_runs.flatMap { meta, tsv, json, info -> [tsv, json, info].findAll { it } }.collect()
+    // One manifest row per run, then one summary. Each run's files are staged in their own folder
+    // (SUMMARIZE: runs/run<i>/, numbered in this list's order), so files of the same name never collide.
+    ch_run_list = ch_runs.map { meta, tsv, json, info -> [meta, [tsv, json, info]] }.toSortedList { a, b -> a[0].id <=> b[0].id }
+    ch_run_files = ch_run_list.map { runs -> runs.collectMany { meta, files -> files.findAll { it } } }
+    ch_manifest = ch_run_list.map { runs ->
+        def staged = 0
+        def rows = runs.collect { meta, files ->
+            def names = files.collect { f -> f ? "run${++staged}/${f.name}" : '' }
+            ([meta.label, meta.task, meta.model, meta.fold] + names).join('\t')
+        }
+        ([['sample', 'task', 'model', 'fold', 'predictions', 'metrics', 'info'].join('\t')] + rows).join('\n') + '\n'
+    }.collectFile(name: 'manifest.tsv')
     SUMMARIZE(ch_manifest, ch_run_files)
     ch_versions = ch_versions.mix(SUMMARIZE.out.versions)
 

@@ -5,7 +5,8 @@ process SUMMARIZE {
 
     input:
     path manifest
-    path files, stageAs: 'runs/*'
+    // Each run's file in its own folder, runs/run<i>/ (every training fold's files are named heldout.tsv, metrics.json).
+    path files, stageAs: 'runs/run*/*'
 
     output:
     path 'metrics.tsv',          emit: metrics

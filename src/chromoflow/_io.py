@@ -4,11 +4,15 @@ Outputs are written to a temporary name beside their final path and renamed
 only when complete (and, where a writer can fail silently, verified), so a
 reader sees either the previous file or the whole new one: never a partial
 file, whatever stops the run (an error, Ctrl-C, SIGTERM, a full disk).
+A command with several outputs writes them inside :func:`all_or_nothing`:
+they get their final names together when every one is complete, or none
+does.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import errno
 import gzip
 import io
@@ -18,6 +22,92 @@ from pathlib import Path
 from typing import IO, Callable, Iterator
 
 from .errors import ChromoflowError, at_line
+
+class _Outputs:
+    """The outputs of one :func:`all_or_nothing` block: written temporaries and the folders it created."""
+
+    def __init__(self):
+        self.files: list[tuple[Path, Path]] = []  # (temporary, final)
+        self.folders: list[Path] = []  # created here, deepest first within each call
+
+    def discard(self) -> None:
+        for tmp, _ in self.files:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        for folder in sorted(set(self.folders), key=lambda f: len(f.parts), reverse=True):
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only if empty
+
+    def commit(self) -> None:
+        for k, (tmp, final) in enumerate(self.files):
+            try:
+                os.replace(tmp, final)
+            except OSError as exc:
+                for rest, _ in self.files[k:]:
+                    with contextlib.suppress(OSError):
+                        rest.unlink()
+                raise write_problem(final, exc) or ChromoflowError(f"{final}: could not write it ({exc.strerror})") from None
+
+
+_OUTPUTS: contextvars.ContextVar[_Outputs | None] = contextvars.ContextVar("chromoflow_outputs", default=None)
+
+
+@contextlib.contextmanager
+def all_or_nothing() -> Iterator[None]:
+    """Outputs written inside the block (:func:`atomic_output`, :func:`output_folder`) appear together at the end, or none.
+
+    A failure anywhere in the block (an error, Ctrl-C, SIGTERM, a full disk)
+    removes every temporary file and every folder the block created, so a
+    command either leaves all of its outputs or none of them. Nested blocks
+    join the outermost one.
+    """
+    if _OUTPUTS.get() is not None:
+        yield
+        return
+    outputs = _Outputs()
+    token = _OUTPUTS.set(outputs)
+    try:
+        yield
+    except BaseException:
+        _OUTPUTS.reset(token)
+        outputs.discard()
+        raise
+    _OUTPUTS.reset(token)
+    outputs.commit()
+
+
+def check_destinations(files=(), folders=()) -> None:
+    """Every output destination usable, checked before any work: one line for the first that is not.
+
+    ``files``: output file paths (their folder must exist and be writable);
+    ``folders``: output folders (existing and writable, or creatable). None
+    entries are skipped.
+    """
+    for path in files:
+        if path is None:
+            continue
+        path = Path(path)
+        parent = path.parent if str(path.parent) else Path(".")
+        if path.is_dir():
+            raise ChromoflowError(f"{path}: is a folder; give a file name")
+        if not parent.is_dir():
+            raise ChromoflowError(f"{path}: output folder {parent} does not exist")
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise ChromoflowError(f"{path}: cannot write into {parent} (read-only or permission denied); choose an output folder you can write to")
+    for path in folders:
+        if path is None:
+            continue
+        path = Path(path)
+        if path.exists() and not path.is_dir():
+            raise ChromoflowError(f"{path}: exists and is not a folder")
+        existing = path
+        while not existing.exists():
+            existing = existing.parent
+        if not existing.is_dir():
+            raise ChromoflowError(f"{path}: cannot create the folder: {existing} is not a folder")
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise ChromoflowError(f"{path}: cannot write into {existing} (read-only or permission denied); choose an output folder you can write to")
+
 
 # Errors that mean "the output cannot be written here", as opposed to bad input.
 _WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS}
@@ -69,7 +159,11 @@ def atomic_output(path: str | os.PathLike, verify: Callable[[Path], None] | None
         yield tmp
         if verify is not None:
             verify(tmp)
-        os.replace(tmp, path)
+        outputs = _OUTPUTS.get()
+        if outputs is not None:
+            outputs.files.append((tmp, path))  # renamed with the block's other outputs
+        else:
+            os.replace(tmp, path)
     except (OSError, RuntimeError) as exc:  # h5py and torch report a full disk as RuntimeError
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -102,6 +196,9 @@ def output_folder(path: str | os.PathLike) -> Iterator[Path]:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise write_problem(path, exc) or ChromoflowError(f"{path}: cannot create the output folder ({exc.strerror})") from None
+    outputs = _OUTPUTS.get()
+    if outputs is not None:
+        outputs.folders.extend(created)  # removed with the block's temporaries if it fails
     try:
         yield path
     except BaseException:
@@ -112,7 +209,8 @@ def output_folder(path: str | os.PathLike) -> Iterator[Path]:
 
 
 def open_text(path: str | os.PathLike) -> IO[str]:
-    """Open a UTF-8 text file for reading, transparently gunzipping ``.gz`` files."""
+    """Open a UTF-8 text file for reading, transparently gunzipping ``.gz`` files; a leading byte-order mark
+    (as Excel and some Windows tools write it) is dropped."""
     path = Path(path)
     if not path.exists():
         raise ChromoflowError(f"{path}: no such file")
@@ -124,8 +222,8 @@ def open_text(path: str | os.PathLike) -> IO[str]:
     except OSError as exc:
         raise ChromoflowError(f"{path}: cannot read it ({exc.strerror})") from None
     if magic == b"\x1f\x8b":
-        return _CheckedText(gzip.open(path, "rt", encoding="utf-8"), path)
-    return _CheckedText(open(path, "rt", encoding="utf-8"), path)
+        return _CheckedText(gzip.open(path, "rt", encoding="utf-8-sig"), path)
+    return _CheckedText(open(path, "rt", encoding="utf-8-sig"), path)
 
 
 class _CheckedText(io.TextIOBase):
@@ -163,41 +261,6 @@ class _CheckedText(io.TextIOBase):
     def close(self):
         self._inner.close()
         super().close()
-
-
-def read_table(path, required: list[str], what: str, hint: str = "", dtype=None, allow_empty: bool = False):
-    """A tab-separated table with a header line, validated: one-line errors for every way it can be broken.
-
-    Raises for a missing/empty/binary file, a missing required column, a
-    ragged row (naming the line), or no rows (unless ``allow_empty``).
-    Columns are read as text unless ``dtype`` says otherwise; callers parse
-    and check values themselves.
-    """
-    import pandas as pd
-
-    with open_text(path) as fh:
-        text = fh.read()
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
-        raise ChromoflowError(f"{path}: empty file; expected a {what} with header {' '.join(required)}" + (f" ({hint})" if hint else ""))
-    header = lines[0].rstrip("\r").split("\t")
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise ChromoflowError(f"{path}: missing column(s) {', '.join(missing)}; expected a tab-separated {what} with header {' '.join(required)}" + (f" ({hint})" if hint else ""))
-    if len(set(header)) != len(header):
-        dup = next(c for c in header if header.count(c) > 1)
-        raise ChromoflowError(f"{path} line 1: column {dup!r} appears twice")
-    for no, line in enumerate(lines[1:], 2):
-        if line.strip() and len(line.rstrip("\r").split("\t")) != len(header):
-            raise at_line(path, no, f"{len(line.rstrip(chr(13)).split(chr(9)))} tab-separated fields, the header has {len(header)}")
-    frame = pd.read_csv(io.StringIO(text), sep="\t", dtype=str, keep_default_na=False, skip_blank_lines=True)
-    if frame.empty and not allow_empty:
-        raise ChromoflowError(f"{path}: no rows below the header; the {what} is empty")
-    if dtype:
-        for col, kind in dtype.items():
-            if col in frame.columns and kind is not str:
-                frame[col] = frame[col].astype(kind)
-    return frame
 
 
 def write_tsv(frame, path: str | os.PathLike, float_format: str | None = None, header: bool = True) -> None:

@@ -1,13 +1,82 @@
-"""Reading delimited text with line numbers kept, so errors can point at a row."""
+"""The one reader of delimited text: rows with their line numbers kept, so that errors can point at a row.
+
+Every table chromoflow reads (genes, pCREs, expression, manifests, metrics,
+predictions, interaction lists, region edits) goes through :func:`lines`:
+UTF-8 (gzipped or not), a byte-order mark dropped, Windows line ends
+accepted, blank lines skipped and, where the format has them, comment lines.
+:func:`read_table` reads a table with a header line into a frame of text
+columns whose ``attrs["lines"]`` holds each row's line number in the file
+(:func:`row_line`); :func:`read_rows` reads headerless records such as BED
+and BEDPE.
+"""
 
 from __future__ import annotations
 
 import os
+from typing import Iterator
 
 import numpy as np
 
 from ._io import open_text
 from .errors import ChromoflowError, at_line
+
+
+def lines(path: str | os.PathLike, comments: tuple[str, ...] = (), sep: str = "\t") -> Iterator[tuple[int, list[str]]]:
+    """(line number, fields) of every non-blank line not starting with one of ``comments``."""
+    with open_text(path) as fh:
+        for no, line in enumerate(fh, 1):
+            text = line.rstrip("\n\r")
+            if not text.strip() or (comments and text.startswith(comments)):
+                continue
+            yield no, text.split(sep)
+
+
+def read_table(path, required: list[str], what: str, hint: str = "", dtype=None, allow_empty: bool = False, comments: tuple[str, ...] = (), skip: int = 0):
+    """A tab-separated table with a header line, validated: one-line errors for every way it can be broken.
+
+    Raises for a missing/empty/binary file, a missing required column, a
+    ragged row (naming the line), or no rows (unless ``allow_empty``).
+    Lines starting with one of ``comments`` are skipped, and the first
+    ``skip`` lines after them (e.g. GCT's dimensions line). Columns are read
+    as text unless ``dtype`` says otherwise; callers parse and check values
+    themselves, naming rows with :func:`row_line`.
+    """
+    import pandas as pd
+
+    records = lines(path, comments)
+    head = next(records, None)
+    for _ in range(skip):
+        head = next(records, None)
+    suffix = f" ({hint})" if hint else ""
+    if head is None:
+        raise ChromoflowError(f"{path}: empty file; expected a {what} with header {' '.join(required)}{suffix}")
+    head_no, header = head
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise ChromoflowError(f"{path}: missing column(s) {', '.join(missing)}; expected a tab-separated {what} with header {' '.join(required)}{suffix}")
+    if len(set(header)) != len(header):
+        dup = next(c for c in header if header.count(c) > 1)
+        raise ChromoflowError(f"{path} line {head_no}: column {dup!r} appears twice")
+    rows, numbers = [], []
+    for no, fields in records:
+        if len(fields) != len(header):
+            raise at_line(path, no, f"{len(fields)} tab-separated fields, the header has {len(header)}")
+        rows.append(fields)
+        numbers.append(no)
+    if not rows and not allow_empty:
+        raise ChromoflowError(f"{path}: no rows below the header; the {what} is empty")
+    frame = pd.DataFrame(rows, columns=header, dtype=object) if rows else pd.DataFrame({c: pd.Series(dtype=object) for c in header})
+    for col, kind in (dtype or {}).items():
+        if col in frame.columns and kind is not str:
+            frame[col] = frame[col].astype(kind)
+    frame.attrs["lines"] = np.asarray(numbers, np.int64)
+    return frame
+
+
+def row_line(frame, i: int) -> int:
+    """The file line of row ``i`` of a frame from :func:`read_table`."""
+    numbers = frame.attrs.get("lines")
+    return int(numbers[i]) if numbers is not None and i < len(numbers) else i + 2
 
 
 def read_rows(
@@ -24,23 +93,19 @@ def read_rows(
     integer column does not parse. Returns ``(header_fields | None, rows,
     line_numbers)``; raises a located error for a short row.
     """
-    rows, lines, head = [], [], None
-    with open_text(path) as fh:
-        for no, line in enumerate(fh, 1):
-            if not line.strip() or line.startswith(("#", "track", "browser")):
+    rows, numbers, head = [], [], None
+    for no, f in lines(path, comments=("#", "track", "browser")):
+        if not rows and head is None and header in ("auto", "yes"):
+            if header == "yes" or (int_cols and not _is_int(f[int_cols[0]] if len(f) > int_cols[0] else "")):
+                head = f
                 continue
-            f = line.rstrip("\n\r").split("\t")
-            if not rows and head is None and header in ("auto", "yes"):
-                if header == "yes" or (int_cols and not _is_int(f[int_cols[0]] if len(f) > int_cols[0] else "")):
-                    head = f
-                    continue
-            if len(f) < min_cols:
-                raise at_line(path, no, f"expected at least {min_cols} tab-separated {what} columns, got {len(f)}")
-            rows.append(f)
-            lines.append(no)
+        if len(f) < min_cols:
+            raise at_line(path, no, f"expected at least {min_cols} tab-separated {what} columns, got {len(f)}")
+        rows.append(f)
+        numbers.append(no)
     if not rows:
         raise ChromoflowError(f"{path}: no {what} rows (the file is empty)")
-    return head, rows, np.asarray(lines)
+    return head, rows, np.asarray(numbers)
 
 
 def _is_int(text: str) -> bool:

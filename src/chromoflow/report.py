@@ -245,7 +245,7 @@ def write_report(summary, out, interpretation=(), run_info=None, truth=None, tit
     for name in ("metrics.tsv", "predictions.tsv"):
         if not (summary / name).is_file():
             raise ChromoflowError(f"{summary}: no {name}; give the folder 'chromoflow summarize' wrote")
-    from ._io import read_table
+    from ._tables import read_table
 
     metrics = read_table(summary / "metrics.tsv", ["sample", "task", "model", "fold"], "metrics table")
     for c in metrics.columns:

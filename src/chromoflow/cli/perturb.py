@@ -20,14 +20,15 @@ from ._base import command
 @click.option("--interact", type=click.Path(dir_okay=False), help="Also write the links in UCSC interact format.")
 @click.option("--tracks", type=click.Path(file_okay=False), help="Also write attribution bigWigs (one per mark) and the attribution profile around the TSS into this folder.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda[:N].")
+@click.option("--precision", default="fp32", show_default=True, type=click.Choice(["auto", "bf16", "fp32"]), help="fp32 (knockout effects are often below bf16's resolution), bf16, or auto = bf16 mixed precision on CUDA.")
 @click.option("--batch-size", default=512, show_default=True, type=click.IntRange(1), help="Perturbed inputs per forward pass.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="effects.tsv: one row per gene and perturbation (baseline, perturbed, delta).")
-def command(dataset, checkpoint, reference, genes, fold, knockout, silence, silence_at, factor, regions, swap, swap_at, links, interact, tracks, device, batch_size, output):
+def command(dataset, checkpoint, reference, genes, fold, knockout, silence, silence_at, factor, regions, swap, swap_at, links, interact, tracks, device, precision, batch_size, output):
     """In-silico perturbation: knock out pCREs, silence marks, edit regions or swap in another sample's features."""
     from ..interpret.perturb import perturb
 
     effects = perturb(
         dataset, checkpoint, output, genes=genes, fold=fold, knockout=knockout, silence=silence, silence_at=silence_at, factor=factor,
-        regions=regions, swap=swap, swap_at=swap_at, reference=reference, links=links, interact=interact, tracks=tracks, device=device, batch_size=batch_size,
+        regions=regions, swap=swap, swap_at=swap_at, reference=reference, links=links, interact=interact, tracks=tracks, device=device, precision=precision, batch_size=batch_size,
     )
     click.echo(f"{output}: {len(effects)} perturbations of {effects['gene_id'].nunique() if len(effects) else 0} genes", err=True)

@@ -10,7 +10,7 @@ from ._base import command
 @click.option("--model", "model_name", required=True, type=click.Choice(MODEL_NAMES), help="Model to train.")
 @click.option("--task", required=True, type=click.Choice(TASKS), help="classification (high/low vs median), regression (log2 expression + 1) or fold-change.")
 @click.option("--fold", required=True, help="Held-out fold; the others are trained on. Several folds (1,2,3,4) train one after another in this process, each into OUTDIR/fold<k>.")
-@click.option("--val-fold", type=click.IntRange(1), help="Select epochs on this fold instead of a random share of the training folds (e.g. the 'valid' file of an import-binned dataset).")
+@click.option("--val-fold", type=click.IntRange(1), help="Validate on this fold instead of a random share of the training folds (e.g. the 'valid' file of an import-binned dataset); the preset decides whether validation chooses the epoch.")
 @click.option("--config", help="Preset (default, official, tiny) or a YAML file; see chromoflow.training.config.")
 @click.option("--epochs", type=click.IntRange(1), help="Override the configured number of epochs.")
 @click.option("--batch-size", type=click.IntRange(1), help="Override the configured batch size.")

@@ -2,13 +2,14 @@
 
 For each gene, the gradient of the prediction (probability of the high
 class, or log2 expression) with respect to every promoter input bin, times
-the input (gradient x input), at each resolution the model reads. A coarse
-bin's attribution is spread evenly over its 100 bp sub-bins and the
-resolutions are summed, so every 100 bp of the window gets one number per
-mark. Written as:
+the input (gradient x input), at each resolution the model reads. The grid
+is the largest step that divides every bin size the model reads (100 bp for
+2000/500/100, 250 bp for 2000/500/250): a coarse bin's attribution is spread
+evenly over its grid steps and the resolutions are summed, so every step of
+the window gets one number per mark. Written as:
 
-- ``attribution.<mark>.bw``: genomic coordinates on a 100 bp grid (the
-  window of each gene at its TSS, shifted by < 100 bp onto the grid; where
+- ``attribution.<mark>.bw``: genomic coordinates on that grid (the window
+  of each gene at its TSS, shifted by less than a step onto the grid; where
   windows of several genes overlap, their mean);
 - ``attribution_profile.tsv`` and ``.png``: the mean over genes by position
   relative to the TSS, in transcription direction (negative = upstream).
@@ -18,6 +19,8 @@ Also the regulation transformer's attention of the promoter to each pCRE
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pandas as pd
@@ -37,14 +40,14 @@ def _batches(data, positions, inputs, device, batch_size):
             yield chunk, to_tensors(a, device), to_tensors(b, device) if b is not None else None
 
 
-def pcre_attention(model, data, positions, device, batch_size: int = 256) -> dict:
+def pcre_attention(model, data, positions, device, batch_size: int = 256, bf16: bool = False) -> dict:
     """{(gene_id, pCRE rank): the promoter's last-layer regulation attention to it, mean over heads and resolutions}."""
     out = {}
     model.eval()
-    inputs = dict(model.inputs, pcre_format="packed")
+    inputs = dict(model.inputs)
     with torch.no_grad():
         for chunk, a, b in _batches(data, positions, inputs, device, batch_size):
-            with autocast(device):
+            with autocast(device, bf16):
                 _, weights = objective.outputs(model, data.task, a, b, need_weights=True)
             att = np.mean([weights[r][-1][:, :, 0, 1:].float().mean(1).cpu().numpy() for r in model.bin_sizes], axis=0)  # (B, P)
             length = a["pcre_length"].cpu().numpy()
@@ -54,35 +57,37 @@ def pcre_attention(model, data, positions, device, batch_size: int = 256) -> dic
     return out
 
 
-def gradient_x_input(model, data, positions, device, batch_size: int = 128) -> np.ndarray:
-    """(genes, window / 100, marks): summed gradient x input per 100 bp of the promoter window (transcription direction)."""
-    inputs = dict(model.inputs, pcre_format="packed") if hasattr(model, "bin_sizes") else dict(model.inputs)
-    sizes = list(inputs["bin_sizes"])
+def grid_step(bin_sizes) -> int:
+    """The attribution grid: the largest step (bp) that divides every bin size."""
+    return math.gcd(*[int(b) for b in bin_sizes])
+
+
+def gradient_x_input(model, data, positions, device, batch_size: int = 128, bf16: bool = False) -> tuple[np.ndarray, int]:
+    """(genes, window / step, marks) summed gradient x input per grid step of the promoter window (transcription
+    direction), and the step (bp); see the module docstring. Task positions of ``data``."""
+    inputs = dict(model.inputs)
+    sizes = [int(b) for b in inputs["bin_sizes"]]
+    step = grid_step(sizes)
     window = data.a.window
-    fine = window // 100
-    out = np.zeros((len(positions), fine, len(data.a.marks)), np.float32)
+    out = np.zeros((len(positions), window // step, len(data.a.marks)), np.float32)
     model.eval()
     row = 0
     for chunk, a, b in progress(_batches(data, positions, inputs, device, batch_size), total=-(-len(positions) // batch_size), desc="attribution", unit="batch"):
         for s in sizes:
             a["promoter"][s].requires_grad_(True)
-        with autocast(device):
+        with autocast(device, bf16):
             y = objective.outputs(model, data.task, a, b)
         objective.prediction(data.task, y).sum().backward()
         for s in sizes:
             x = a["promoter"][s]
-            gx = (x.grad * x).detach().float().cpu().numpy()  # (B, S, M)
-            if s == 100 and gx.shape[1] != fine:  # baselines read only the central bins: place them in the window
-                pad = (fine - gx.shape[1]) // 2
-                out[row : row + len(chunk), pad : pad + gx.shape[1]] += gx
-            else:
-                out[row : row + len(chunk)] += np.repeat(gx, s // 100, axis=1) / (s // 100)
+            gx = (x.grad * x).detach().float().cpu().numpy()  # (B, window / s, M): zero where the model reads nothing
+            out[row : row + len(chunk)] += np.repeat(gx, s // step, axis=1) / (s // step)
         row += len(chunk)
-    return out
+    return out, step
 
 
-def write_tracks(ds, positions, attribution: np.ndarray, folder, title: str) -> list:
-    """bigWigs (one per mark) and the profile table and figure; returns the paths written."""
+def write_tracks(ds, positions, attribution: np.ndarray, folder, title: str, step: int = 100) -> list:
+    """bigWigs (one per mark) and the profile table and figure for dataset genes ``positions``; returns the paths written."""
     from ..prep.bigwig import bigwig_output
 
     genes = ds.genes.iloc[positions]
@@ -99,16 +104,16 @@ def write_tracks(ds, positions, attribution: np.ndarray, folder, title: str) -> 
                 values = attribution[sel, :, m].astype(np.float64)
                 minus = genes["strand"].to_numpy()[sel] == "-"
                 values[minus] = values[minus, ::-1]  # back to reference orientation
-                starts = (genes["tss"].to_numpy()[sel] - half)[:, None] + np.arange(fine)[None, :] * 100
-                starts = starts // 100 * 100  # a common 100 bp grid, so genes' windows line up (bigWig entries may not overlap)
+                starts = (genes["tss"].to_numpy()[sel] - half)[:, None] + np.arange(fine)[None, :] * step
+                starts = starts // step * step  # a common grid, so genes' windows line up (bigWig entries may not overlap)
                 inside = (starts >= 0) & (starts < size)
                 if not inside.any():
                     continue
                 uniq, inverse = np.unique(starts[inside], return_inverse=True)
                 mean = np.bincount(inverse, weights=values[inside]) / np.bincount(inverse)  # overlapping windows: their mean
-                bw.intervals(chrom, uniq, np.minimum(uniq + 100, size), mean)
+                bw.intervals(chrom, uniq, np.minimum(uniq + step, size), mean)
         written.append(path)
-    rel = (np.arange(fine) - fine // 2) * 100
+    rel = (np.arange(fine) - fine // 2) * step
     profile = pd.DataFrame({"position": rel, **{mark: attribution[:, :, m].mean(0) for m, mark in enumerate(ds.marks)}})
     from .._io import write_tsv
 

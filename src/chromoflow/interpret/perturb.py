@@ -40,6 +40,7 @@ import torch
 from .._arrays import expand_ranges
 from ..data.dataset import GeneDataset
 from ..errors import ChromoflowError
+from ..log import warn
 from ..progress import progress
 from ..training import objective
 from ..training.batches import to_tensors
@@ -116,8 +117,8 @@ def _overlap_fraction(lo: np.ndarray, hi: np.ndarray, chrom: str, regions: pd.Da
 class Perturber:
     """Builds edited batches for a model and runs them (see the module docstring)."""
 
-    def __init__(self, model, info: dict, ds: GeneDataset, device, reference: GeneDataset | None = None, batch_size: int = 512):
-        self.model, self.info, self.ds, self.device, self.ref = model, info, ds, device, reference
+    def __init__(self, model, info: dict, ds: GeneDataset, device, reference: GeneDataset | None = None, batch_size: int = 512, bf16: bool = False):
+        self.model, self.info, self.ds, self.device, self.ref, self.bf16 = model, info, ds, device, reference, bf16
         self.task = info["task"]
         self.inputs = dict(model.inputs, pcre_format="packed")
         self.has_pcres = bool(self.inputs.get("pcres"))
@@ -277,7 +278,7 @@ class Perturber:
             batch, ref, v_gene, unedited = self.build(idx, per_gene[a:z], plan)
             ta = to_tensors(batch, self.device)
             tb = to_tensors(ref, self.device) if ref is not None else None
-            with autocast(self.device):
+            with autocast(self.device, self.bf16):
                 out = objective.outputs(self.model, self.task, ta, tb)
             pred = objective.predictions(self.task, out).astype(np.float64)
             offset = 0
@@ -445,24 +446,29 @@ def gene_positions(ds: GeneDataset, genes: str | None, fold: int | None) -> np.n
 def perturb(
     dataset, checkpoint, output, *, genes: str | None = None, fold: int | None = None, knockout: bool = True,
     silence: str | None = None, silence_at: str = "both", factor: float = 0.0, regions=None, swap=None, swap_at: str = "both",
-    reference=None, links=None, interact=None, tracks=None, device: str = "auto", batch_size: int = 512,
+    reference=None, links=None, interact=None, tracks=None, device: str = "auto", batch_size: int = 512, precision: str = "fp32",
 ) -> pd.DataFrame:
     """``chromoflow perturb``: the effects table, and optionally links, UCSC interact and attribution tracks.
 
-    Everything is checked before any output is written.
+    Everything is checked before any work, every destination included; the
+    outputs are written together at the end, or none of them.
+    ``precision``: ``fp32`` (the default: knockout effects are often smaller
+    than bf16's resolution), ``bf16`` or ``auto`` (bf16 on CUDA).
     """
     from pathlib import Path
 
-    from .._io import output_folder, write_tsv
+    from .._io import all_or_nothing, check_destinations, output_folder, write_tsv
     from ..training.checkpoint import load_model
     from ..training.data import TaskData, check_geometry, match_marks
-    from ..training.trainer import pick_device
+    from ..training.trainer import pick_device, use_bf16
     from .attribution import gradient_x_input, pcre_attention, write_tracks
     from .links import links_table, write_interact, write_links
 
     if not np.isfinite(factor) or factor < 0:
         raise ChromoflowError(f"--factor {factor}: must be a finite number >= 0")
+    check_destinations(files=[output, links, interact], folders=[tracks])
     dev = pick_device(device)
+    bf16 = use_bf16(precision, dev)
     model, info = load_model(checkpoint)
     model.to(dev)
     ds = GeneDataset.load(dataset)
@@ -486,6 +492,8 @@ def perturb(
             if name.strip().lower() not in lower and name.strip().lower() != "all":
                 raise ChromoflowError(f"--silence {name.strip()!r}: unknown mark; the model reads {', '.join(ds.marks)} (or 'all')")
         marks = list(range(len(ds.marks))) if "all" in silence.lower().split(",") else sorted({lower[n.strip().lower()] for n in silence.split(",")})
+        if silence_at == "pcres" and not has_pcres:
+            raise ChromoflowError(f"--silence-at pcres: {info['name']} reads no pCREs; silence at the promoter (--silence-at promoter)")
     where = {"both": ("promoter", "pcres"), "promoter": ("promoter",), "pcres": ("pcres",)}
     region_table = read_regions(regions, ds.marks, set(ds.genes["chrom"]) | set(ds.pcres["chrom"])) if regions else None
     plan = Plan(knockout=knockout and has_pcres, silence_marks=tuple(marks), silence_at=where[silence_at], factor=factor, regions=region_table, swap=other, swap_at=where[swap_at])
@@ -493,19 +501,34 @@ def perturb(
         raise ChromoflowError("nothing to perturb: the model has no pCREs to knock out; ask for --silence, --regions or --swap")
     positions = gene_positions(ds, genes, fold)
     data = TaskData(info["task"], ds, ref)
-    perturber = Perturber(model, info, ds, dev, reference=ref, batch_size=batch_size)
+    # TaskData numbers its genes among those it can serve (for fold change: those in both samples); a gene's
+    # results must not depend on which other genes exist, so every call is made with that gene's own position.
+    task_of = pd.Series(np.arange(len(data)), index=data.idx_a)
+    served = task_of.reindex(positions).to_numpy()
+    if np.isnan(served).any():
+        missing = ds.genes["gene_id"].to_numpy()[positions[np.isnan(served)]]
+        if np.isnan(served).all():
+            raise ChromoflowError(f"{reference}: none of the selected genes of {dataset} is in it; a fold-change model needs both samples' genes")
+        warn(f"{reference}: {len(missing)} of the selected genes of {dataset} are not in it (e.g. {missing[0]!r}); they have no fold change and are left out")
+        positions = positions[~np.isnan(served)]
+        served = served[~np.isnan(served)]
+    task_positions = served.astype(np.int64)
+    perturber = Perturber(model, info, ds, dev, reference=ref, batch_size=batch_size, bf16=bf16)
     effects = perturber.run(positions, plan)
-    write_tsv(effects, output, float_format="%.6g")
+    table = None
     if links or interact:
-        att = pcre_attention(model, data, positions, dev) if info["name"] == "chromoformer" else None
+        att = pcre_attention(model, data, task_positions, dev, bf16=bf16)
         table = links_table(effects, ds, att)
+    attribution = gradient_x_input(model, data, task_positions, dev, bf16=bf16) if tracks else None
+    with all_or_nothing():
+        write_tsv(effects, output, float_format="%.6g")
         if links:
             write_links(table, links)
         if interact:
             write_interact(table, interact, name=f"{ds.sample} {info['name']} links")
-    if tracks:
-        with output_folder(tracks) as folder:
-            attribution = gradient_x_input(model, data, positions, dev)
-            title = f"{info['name']}, {ds.sample}, {info['task']}: where each mark matters ({len(positions)} genes)"
-            write_tracks(ds, positions, attribution, Path(folder), title)
+        if tracks:
+            with output_folder(tracks) as folder:
+                title = f"{info['name']}, {ds.sample}, {info['task']}: where each mark matters ({len(positions)} genes)"
+                values, step = attribution
+                write_tracks(ds, positions, values, Path(folder), title, step=step)
     return effects

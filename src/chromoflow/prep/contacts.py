@@ -10,7 +10,7 @@ the partner interval is the putative cis-regulatory element (pCRE). A gene
 is looked up by **every** one of its TSSs. Filtering, deduplication and
 ranking happen in :mod:`chromoflow.prep.pcres`, identically for every source.
 
-Sources (:func:`contact_format` decides by the file name):
+Sources (:func:`contact_format` decides by the file name, or by the content where the name does not say):
 
 - **BEDPE** (``.bedpe[.gz]``): ``chrom1 start1 end1 chrom2 start2 end2`` then
   any columns, with or without a header line (``#chr1 x1 …`` as HiCCUPS
@@ -21,12 +21,15 @@ Sources (:func:`contact_format` decides by the file name):
   nearest first. ``--anchors first``: anchor 1 is the bait (the gene's TSS
   fragment), as pcHi-C interaction lists are written; ``either``: an
   undirected loop list, either anchor may hold the TSS. ``auto`` (default):
-  ``first`` for a headerless list with a numeric score in column 8,
-  ``either`` for loop lists (a header line, or fewer than 8 columns).
+  decided from the evidence, not the columns: ``first`` when anchor 1 holds
+  one of the genes' TSSs in at least half the rows and at least three
+  times as often as anchor 2 (a capture list's baits), else ``either``; the
+  log says which and why.
 - **CHiCAGO** ``.ibed[.gz]``: its header names the bait and other-end
   columns; only a gene's own baits contribute (directional).
 - **Hi-C/Micro-C matrices**: ``.cool``, ``.mcool::resolutions/N``,
-  ``.hic`` or ``.hic::resolutions/N`` (read with hictkpy). Each TSS bin's
+  ``.hic`` or ``.hic::resolutions/N`` (read with hictkpy; coolers of the
+  older format versions 1 and 2 with the ``cooler`` package). Each TSS bin's
   cis row is scored observed/expected on the normalised matrix (expected =
   mean normalised contact at that diagonal over the chromosome, counting
   only pairs of bins with a valid weight); the partner bin is the pCRE; the
@@ -70,17 +73,49 @@ class Candidates:
 
 
 def contact_format(source: str) -> str:
-    """``bedpe``, ``ibed``, ``cool`` or ``hic``, from the file name."""
-    name = str(source).split("::")[0].lower()
-    if name.endswith(".gz"):
-        name = name[:-3]
-    for ext, kind in ((".bedpe", "bedpe"), (".ibed", "ibed"), (".cool", "cool"), (".mcool", "cool"), (".hic", "hic")):
-        if name.endswith(ext):
+    """``bedpe``, ``ibed``, ``cool`` or ``hic``: from the file name where it says (``.bedpe``, ``.ibed``, ``.cool``,
+    ``.mcool``, ``.hic``, also inside names such as ``x.ibed.txt.gz``), else from the content (an HDF5 or .hic
+    header; a CHiCAGO header line; six or more tab-separated columns), as Mustache ``.tsv``, FitHiChIP ``.bed``
+    and GEO ``.txt`` lists come."""
+    text = str(source).split("::")[0]
+    name = Path(text).name.lower()
+    for ext, kind in ((".mcool", "cool"), (".cool", "cool"), (".hic", "hic"), (".bedpe", "bedpe"), (".ibed", "ibed")):
+        if name.endswith(ext) or name.endswith(ext + ".gz") or f"{ext}." in name:
             return kind
-    raise ChromoflowError(
-        f"{source}: unknown contact format; expected a loop/interaction list (.bedpe[.gz]), CHiCAGO .ibed[.gz], "
-        f"or a Hi-C matrix (.cool, .mcool::resolutions/N, .hic[::resolutions/N])"
-    )
+    kind = _sniff(Path(text))
+    if kind is None:
+        raise ChromoflowError(
+            f"{source}: unknown contact format; expected a loop/interaction list (BEDPE: 6 or more tab-separated columns), "
+            f"CHiCAGO ibed, or a Hi-C matrix (.cool, .mcool::resolutions/N, .hic[::resolutions/N])"
+        )
+    return kind
+
+
+def _sniff(path: Path) -> str | None:
+    from .._io import open_text
+
+    if not path.is_file():
+        raise ChromoflowError(f"{path}: no such file")
+    with open(path, "rb") as fh:
+        magic = fh.read(8)
+    if magic.startswith(b"\x89HDF"):
+        return "cool"
+    if magic.startswith(b"HIC\0"):
+        return "hic"
+    try:
+        with open_text(path) as fh:
+            for _, line in zip(range(200), fh):
+                if not line.strip() or line.startswith(("track", "browser")):
+                    continue
+                fields = line.rstrip("\n\r").split("\t")
+                if "bait_chr" in fields and "otherEnd_chr" in fields:
+                    return "ibed"
+                if line.startswith("#") and len(fields) < 6:
+                    continue
+                return "bedpe" if len(fields) >= 6 else None
+    except ChromoflowError:
+        return None
+    return None
 
 
 def candidates(genes: pd.DataFrame, source: str, rules) -> Candidates:
@@ -248,13 +283,6 @@ def bedpe_candidates(genes: pd.DataFrame, path: str | os.PathLike, anchors: str 
     how, label = _score_column(head, ncols, score_column, path)
     score = _parse_scores(rows, lines, how, label, path)
     notes = []
-    if anchors == "auto":
-        anchors = "first" if head is None and ncols >= 8 and score is not None else "either"
-        notes.append(
-            f"anchors: {anchors} ("
-            + ("a headerless scored list: anchor 1 is the bait, as pcHi-C interaction lists are written; --anchors either for undirected loops" if anchors == "first" else "a loop list: either anchor may hold the TSS; --anchors first if anchor 1 is always the bait")
-            + ")"
-        )
     if score is None:
         notes.append("no score column: every loop passes --min-score and pCREs are ranked nearest first (score written as 1)")
         score = np.full(len(rows), np.nan)
@@ -272,6 +300,9 @@ def bedpe_candidates(genes: pd.DataFrame, path: str | os.PathLike, anchors: str 
         notes.append(f"skipped {int(trans.sum())} inter-chromosomal rows")
     cis = np.flatnonzero(~trans)
     index = _TssIndex(genes)
+    if anchors == "auto":
+        anchors, why = _anchors_from_evidence(index, cis, (c1, s1, e1), (c2, s2, e2))
+        notes.append(f"anchors: {anchors} ({why})")
     directions = [((c1, s1, e1), (c2, s2, e2))]
     if anchors == "either":
         directions.append(((c2, s2, e2), (c1, s1, e1)))
@@ -281,6 +312,20 @@ def bedpe_candidates(genes: pd.DataFrame, path: str | os.PathLike, anchors: str 
         r = cis[r]
         parts.append(_frame(g, o, pc[r], ps[r], pe[r], score[r]))
     return Candidates(pd.concat(parts, ignore_index=True), scored=bool(np.isfinite(score).any()), notes=notes)
+
+
+def _anchors_from_evidence(index: "_TssIndex", cis: np.ndarray, first, second) -> tuple[str, str]:
+    """``first`` when anchor 1 is where the genes' TSSs are, as in a capture (pcHi-C) list whose anchor 1 is the
+    bait, else ``either``. The evidence: the share of cis rows with a TSS in anchor 1 against that in anchor 2 (a
+    loop caller's anchors hold TSSs about equally often, whatever its columns)."""
+    held = []
+    for c, s, e in (first, second):
+        rows, _, _ = index.overlaps(c[cis], s[cis], e[cis])
+        held.append(len(np.unique(rows)) / max(len(cis), 1))
+    one, two = held
+    if one >= 0.5 and two <= one / 3:
+        return "first", f"anchor 1 holds a TSS in {one:.0%} of the rows, anchor 2 in {two:.0%}: anchor 1 is the bait, as in capture Hi-C lists; --anchors either for undirected loops"
+    return "either", f"anchor 1 holds a TSS in {one:.0%} of the rows, anchor 2 in {two:.0%}: not a capture list's pattern, so either anchor may hold the TSS; --anchors first if anchor 1 is always the bait"
 
 
 IBED_COLUMNS = ["bait_chr", "bait_start", "bait_end", "otherEnd_chr", "otherEnd_start", "otherEnd_end", "score"]
@@ -331,17 +376,83 @@ def _split_uri(uri: str) -> tuple[Path, int | None]:
     return Path(path), int(m.group(1))
 
 
-class ContactMatrix:
-    """A Hi-C/Micro-C contact matrix read through hictkpy: ``.cool``, ``.mcool::resolutions/N``, ``.hic[::resolutions/N]``.
+class _HictkMatrix:
+    """A matrix read through hictkpy (``.hic``, and coolers in cooler's current format)."""
 
-    ``normalization``: the balancing weights to use (``auto``: the cooler's
-    ``weight`` column, else the first of SCALE, KR, ICE, VC_SQRT, VC the file
-    has); ``balance=False`` scores raw counts.
+    def __init__(self, file):
+        self._file = file
+        self.resolution = int(file.resolution() or 0)
+        self.chroms = {str(k): int(v) for k, v in file.chromosomes().items()}
+
+    def normalizations(self) -> list[str]:
+        return [str(n) for n in self._file.avail_normalizations() if str(n) != "NONE"]
+
+    def divisive_weights(self, name: str):
+        w = self._file.weights(name, divisive=True)
+        return None if w is None else np.asarray(w, np.float64)
+
+    def pixels(self, chrom: str, a: int, z: int, max_diag: int):
+        """Raw counts of the pixels with bin1 in [a, z) and 0 <= bin2 - bin1 <= max_diag: (bin1, bin2, count), chromosome bins."""
+        res, size = self.resolution, self.chroms[chrom]
+        r1 = f"{chrom}:{a * res}-{min(z * res, size)}"
+        r2 = f"{chrom}:{a * res}-{min((z + max_diag) * res, size)}"
+        coo = self._file.fetch(r1, r2, normalization="NONE", count_type="float", diagonal_band_width=max_diag).to_coo()
+        return coo.row.astype(np.int64) + a, coo.col.astype(np.int64) + a, np.asarray(coo.data, np.float64)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class _CoolerMatrix:
+    """A cooler read through the ``cooler`` package: every format version it reads (hictkpy reads only the current one)."""
+
+    def __init__(self, uri: str):
+        import cooler
+
+        self._cooler = cooler.Cooler(uri)
+        self.resolution = int(self._cooler.binsize or 0)
+        self.chroms = {str(k): int(v) for k, v in self._cooler.chromsizes.items()}
+        self._bins = self._cooler.bins()[:]
+        offsets = self._cooler._load_dset("indexes/chrom_offset")
+        self._offset = {c: int(o) for c, o in zip(self.chroms, offsets[:-1])}
+
+    def normalizations(self) -> list[str]:
+        return [c for c in self._bins.columns if c not in ("chrom", "start", "end") and self._bins[c].dtype.kind == "f"]
+
+    def divisive_weights(self, name: str):
+        """Weights as divisors: cooler's own ``weight`` multiplies counts, columns marked ``divisive_weights`` (hic2cool's) divide."""
+        with self._cooler.open("r") as grp:
+            divisive = bool(grp["bins"][name].attrs.get("divisive_weights", False))
+        w = self._bins[name].to_numpy(np.float64)
+        if divisive:
+            return w
+        with np.errstate(divide="ignore"):
+            return np.where(w > 0, 1.0 / w, np.nan)
+
+    def pixels(self, chrom: str, a: int, z: int, max_diag: int):
+        res, size = self.resolution, self.chroms[chrom]
+        r1 = (chrom, a * res, min(z * res, size))
+        r2 = (chrom, a * res, min((z + max_diag) * res, size))
+        px = self._cooler.matrix(balance=False, as_pixels=True, join=False).fetch(r1, r2)
+        off = self._offset[chrom]
+        return px["bin1_id"].to_numpy(np.int64) - off, px["bin2_id"].to_numpy(np.int64) - off, px["count"].to_numpy(np.float64)
+
+    def close(self) -> None:
+        pass
+
+
+class ContactMatrix:
+    """A Hi-C/Micro-C contact matrix: ``.cool``, ``.mcool::resolutions/N``, ``.hic[::resolutions/N]``.
+
+    Read through hictkpy; a cooler hictkpy cannot open (cooler's format
+    versions 1 and 2, written by cooler < 0.8 and common in early 4DN and
+    GEO files) is read through the ``cooler`` package instead, with the same
+    observed/expected rules. ``normalization``: the balancing weights to use
+    (``auto``: the cooler's ``weight`` column, else the first of SCALE, KR,
+    ICE, VC_SQRT, VC the file has); ``balance=False`` scores raw counts.
     """
 
     def __init__(self, uri: str, normalization: str = "auto", balance: bool = True):
-        import hictkpy
-
         self.uri = str(uri)
         path, resolution = _split_uri(uri)
         if not path.is_file():
@@ -349,10 +460,7 @@ class ContactMatrix:
         kind = contact_format(str(path))
         if kind == "cool" and not _is_hdf5(path):
             raise ChromoflowError(f"{path}: not a readable cooler (an HDF5 file): damaged, truncated or another format")
-        try:
-            resolutions = list(hictkpy.MultiResFile(str(path)).resolutions()) if (kind == "hic" or _is_mcool(path)) else None
-        except RuntimeError as exc:
-            raise ChromoflowError(f"{path}: cannot read it as a {'.hic' if kind == 'hic' else 'cooler'} file ({_first_line(exc)})") from None
+        resolutions = _resolutions(path) if kind == "hic" else (_mcool_resolutions(path) if _is_mcool(path) else None)
         if resolutions is not None:
             if resolution is None:
                 if len(resolutions) > 1:
@@ -360,38 +468,31 @@ class ContactMatrix:
                 resolution = int(resolutions[0])
             elif resolution not in resolutions:
                 raise ChromoflowError(f"{path}: no resolution {resolution} (available: {', '.join(map(str, resolutions))})")
-        try:
-            if kind == "hic":
-                self._file = hictkpy.File(str(path), resolution)
-            elif resolutions is not None:
-                self._file = hictkpy.File(f"{path}::/resolutions/{resolution}")
-            else:
-                if resolution is not None:
-                    raise ChromoflowError(f"{uri}: a single-resolution .cool takes no ::resolutions/N suffix")
-                self._file = hictkpy.File(str(path))
-        except RuntimeError as exc:
-            raise ChromoflowError(f"{uri}: cannot open it as a contact matrix ({_first_line(exc)})") from None
-        self.resolution = self._file.resolution()
+        elif resolution is not None:
+            raise ChromoflowError(f"{uri}: a single-resolution .cool takes no ::resolutions/N suffix")
+        self._matrix = _open_matrix(path, kind, resolution, resolutions is not None, self.uri)
+        self.resolution = self._matrix.resolution
         if not self.resolution:
             raise ChromoflowError(f"{uri}: variable-size bins are not supported; use a fixed-resolution matrix")
-        self.chroms = {str(k): int(v) for k, v in self._file.chromosomes().items()}
+        self.chroms = self._matrix.chroms
         self.balance = balance
         self.normalization = None
         if balance:
-            available = [str(n) for n in self._file.avail_normalizations() if str(n) != "NONE"]
+            available = self._matrix.normalizations()
             if normalization == "auto":
                 chosen = next((n for n in MATRIX_NORMALIZATIONS if n in available), None)
                 if chosen is None:
-                    raise ChromoflowError(f"{uri}: the matrix has no normalisation (balancing weights): run 'cooler balance' on it, or pass --no-balance to score raw counts")
+                    how = "compute them with 'hictk balance' or juicer_tools addNorm" if kind == "hic" else "run 'cooler balance' on it"
+                    raise ChromoflowError(f"{uri}: the matrix has no normalisation (balancing weights): {how}, or pass --no-balance to score raw counts")
             else:
                 if normalization not in available:
                     raise ChromoflowError(f"{uri}: no normalisation {normalization!r} in the file (available: {', '.join(available) or 'none'}); pass --no-balance to score raw counts")
                 chosen = normalization
             self.normalization = chosen
-            weights = self._file.weights(chosen, divisive=True)
+            weights = self._matrix.divisive_weights(chosen)
             if weights is None:
                 raise ChromoflowError(f"{uri}: normalisation {chosen!r} has no weights")
-            self._weights = np.asarray(weights, np.float64)
+            self._weights = weights
         offsets = np.concatenate([[0], np.cumsum([-(-size // self.resolution) for size in self.chroms.values()])])
         self._offset = dict(zip(self.chroms, offsets[:-1].astype(np.int64)))
 
@@ -402,9 +503,9 @@ class ContactMatrix:
         self.close()
 
     def close(self) -> None:
-        f, self._file = getattr(self, "_file", None), None
-        if f is not None:
-            f.close()
+        m, self._matrix = getattr(self, "_matrix", None), None
+        if m is not None:
+            m.close()
 
     def n_bins(self, chrom: str) -> int:
         return -(-self.chroms[chrom] // self.resolution)
@@ -419,20 +520,53 @@ class ContactMatrix:
 
     def band(self, chrom: str, max_diag: int, block: int = 4000):
         """Upper-triangle pixels with bin2 - bin1 <= ``max_diag``, in row blocks: (bin1, bin2, raw count)."""
-        n, res = self.n_bins(chrom), self.resolution
-        size = self.chroms[chrom]
+        n = self.n_bins(chrom)
         for a in range(0, n, block):
             z = min(a + block, n)
-            r1 = f"{chrom}:{a * res}-{min(z * res, size)}"
-            r2 = f"{chrom}:{a * res}-{min((z + max_diag) * res, size)}"
             try:
-                coo = self._file.fetch(r1, r2, normalization="NONE", count_type="float", diagonal_band_width=max_diag).to_coo()
-            except RuntimeError as exc:
+                i, j, count = self._matrix.pixels(chrom, a, z, max_diag)
+            except (RuntimeError, OSError, KeyError, ValueError) as exc:
                 raise ChromoflowError(f"{self.uri}: cannot read {chrom} ({_first_line(exc)}); the file may be damaged") from None
-            i = coo.row.astype(np.int64) + a
-            j = coo.col.astype(np.int64) + a
             keep = (j >= i) & (j - i <= max_diag)
-            yield i[keep], j[keep], np.asarray(coo.data, np.float64)[keep]
+            yield i[keep], j[keep], count[keep]
+
+
+def _resolutions(path: Path) -> list[int]:
+    import hictkpy
+
+    try:
+        return [int(r) for r in hictkpy.MultiResFile(str(path)).resolutions()]
+    except RuntimeError as exc:
+        raise ChromoflowError(f"{path}: cannot read it as a .hic file ({_first_line(exc)})") from None
+
+
+def _mcool_resolutions(path: Path) -> list[int]:
+    """The resolutions of an .mcool, from its layout (any cooler format version)."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as h5:
+            return sorted(int(r) for r in h5["resolutions"].keys() if str(r).isdigit())
+    except (OSError, KeyError) as exc:
+        raise ChromoflowError(f"{path}: cannot read it as a cooler file ({_first_line(exc)})") from None
+
+
+def _open_matrix(path: Path, kind: str, resolution: int | None, multires: bool, uri: str):
+    """hictkpy where it opens the file, else (coolers of older format versions) the cooler package."""
+    import hictkpy
+
+    try:
+        if kind == "hic":
+            return _HictkMatrix(hictkpy.File(str(path), resolution))
+        return _HictkMatrix(hictkpy.File(f"{path}::/resolutions/{resolution}" if multires else str(path)))
+    except RuntimeError as exc:
+        if kind == "hic":
+            raise ChromoflowError(f"{uri}: cannot open it as a contact matrix ({_first_line(exc)})") from None
+        problem = _first_line(exc)
+    try:
+        return _CoolerMatrix(f"{path}::resolutions/{resolution}" if multires else str(path))
+    except Exception as exc:  # noqa: BLE001 - cooler raises many types for files it cannot read
+        raise ChromoflowError(f"{uri}: cannot open it as a contact matrix ({problem}; cooler: {_first_line(exc)})") from None
 
 
 def _is_hdf5(path: Path) -> bool:

@@ -27,7 +27,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._io import open_text, read_table, write_tsv
+from .._io import open_text, write_tsv
+from .._tables import lines, read_table, row_line
 from ..errors import ChromoflowError, at_line
 from ..genome import chrom_sort_key
 from ..log import warn
@@ -69,26 +70,22 @@ def _finish(rows: list[tuple], source) -> pd.DataFrame:
 def genes_from_bed(path: str | os.PathLike) -> pd.DataFrame:
     """TSSs from a BED6 file: ``chrom, start, end, gene_id, score, strand`` (one TSS per gene)."""
     rows = []
-    with open_text(path) as fh:
-        for no, line in enumerate(fh, 1):
-            if not line.strip() or line.startswith(("#", "track", "browser")):
-                continue
-            f = line.rstrip("\n\r").split("\t")
-            if len(f) < 6:
-                raise at_line(path, no, f"expected 6 tab-separated BED columns (chrom, start, end, gene_id, score, strand), got {len(f)}")
-            chrom, start, end, name, strand = f[0], f[1], f[2], f[3], f[5]
-            try:
-                start, end = int(start), int(end)
-            except ValueError:
-                raise at_line(path, no, f"start/end must be integers, got {f[1]!r}, {f[2]!r}") from None
-            if start < 0 or end <= start:
-                raise at_line(path, no, f"invalid interval {start}-{end} (need 0 <= start < end)")
-            if strand not in ("+", "-"):
-                raise at_line(path, no, f"strand must be '+' or '-', got {strand!r}")
-            if not name:
-                raise at_line(path, no, "empty gene_id (column 4)")
-            tss = start if strand == "+" else end - 1
-            rows.append((name, chrom, tss, strand, "", str(tss), no))
+    for no, f in lines(path, comments=("#", "track", "browser")):
+        if len(f) < 6:
+            raise at_line(path, no, f"expected 6 tab-separated BED columns (chrom, start, end, gene_id, score, strand), got {len(f)}")
+        chrom, start, end, name, strand = f[0], f[1], f[2], f[3], f[5]
+        try:
+            start, end = int(start), int(end)
+        except ValueError:
+            raise at_line(path, no, f"start/end must be integers, got {f[1]!r}, {f[2]!r}") from None
+        if start < 0 or end <= start:
+            raise at_line(path, no, f"invalid interval {start}-{end} (need 0 <= start < end)")
+        if strand not in ("+", "-"):
+            raise at_line(path, no, f"strand must be '+' or '-', got {strand!r}")
+        if not name:
+            raise at_line(path, no, "empty gene_id (column 4)")
+        tss = start if strand == "+" else end - 1
+        rows.append((name, chrom, tss, strand, "", str(tss), no))
     return _finish(rows, path)
 
 
@@ -96,77 +93,136 @@ def _tss(start: int, end: int, strand: str) -> int:
     return start if strand == "+" else end - 1
 
 
+_GFF3_GENES = {"gene", "ncRNA_gene", "pseudogene"}  # GENCODE/NCBI: gene; Ensembl GFF3 also ncRNA_gene, pseudogene
+
+
+def _gff3_attrs(text: str) -> dict:
+    from urllib.parse import unquote
+
+    out = {}
+    for part in text.strip().strip(";").split(";"):
+        if "=" in part:
+            key, value = part.split("=", 1)
+            out[key.strip()] = unquote(value.strip())
+    return out
+
+
+def _is_gff3(path) -> bool:
+    """GFF3 (``key=value`` attributes) rather than GTF (``key "value"``), from the header or the first record."""
+    with open_text(path) as fh:
+        for line in fh:
+            if line.startswith("##gff-version"):
+                return line.split()[1].startswith("3") if len(line.split()) > 1 else False
+            if line.startswith("#") or not line.strip():
+                continue
+            f = line.rstrip("\n\r").split("\t")
+            attrs = f[8] if len(f) == 9 else ""
+            return "=" in attrs and '"' not in attrs
+    return False
+
+
+def _annotation_records(path, gff3: bool):
+    """(line, feature, gene_id, transcript_id, fields, attrs) of the gene, transcript and exon records of a GTF or GFF3.
+
+    GFF3 is mapped onto the GTF view: a ``gene``-type record's ``gene_id``
+    attribute (GENCODE, Ensembl) or its ``ID`` without a ``gene:``/``gene-``
+    prefix (Ensembl, NCBI) is the gene id; any record whose ``Parent`` is a
+    gene (``transcript``, ``mRNA``, ``lnc_RNA``, …) is one of its transcripts.
+    Exons add nothing there: GFF3 always has the transcript records.
+    """
+    gene_of: dict[str, str] = {}  # GFF3 ID of a gene record -> gene id
+    for no, f in lines(path, comments=("#",)):
+        if len(f) != 9:
+            raise at_line(path, no, f"expected 9 tab-separated {'GFF3' if gff3 else 'GTF'} columns, got {len(f)}")
+        if not gff3:
+            if f[2] not in ("gene", "transcript", "exon"):
+                continue
+            attrs = dict(_ATTR.findall(f[8]))
+            gid = attrs.get("gene_id")
+            if not gid:
+                raise at_line(path, no, "no gene_id attribute")
+            yield no, f[2], gid, attrs.get("transcript_id"), f, attrs
+            continue
+        attrs = _gff3_attrs(f[8])
+        if f[2] in _GFF3_GENES and "Parent" not in attrs:
+            gid = attrs.get("gene_id") or re.sub(r"^gene[:-]", "", attrs.get("ID", ""))
+            if not gid:
+                raise at_line(path, no, "a gene record with neither a gene_id nor an ID attribute")
+            if "ID" in attrs:
+                gene_of[attrs["ID"]] = gid
+            attrs.setdefault("gene_name", attrs.get("Name", attrs.get("gene", "")))
+            attrs.setdefault("gene_type", attrs.get("gene_biotype", attrs.get("biotype")))
+            if attrs["gene_type"] is None:
+                del attrs["gene_type"]
+            yield no, "gene", gid, None, f, attrs
+            continue
+        parent = attrs.get("Parent", "").split(",")[0]
+        if parent in gene_of:
+            yield no, "transcript", gene_of[parent], attrs.get("ID") or f"{parent}:{no}", f, {k: v for k, v in attrs.items() if k in ("gene_type", "gene_biotype", "gene_name")}
+
+
 def genes_from_gtf(path: str | os.PathLike, gene_types: tuple[str, ...] | list[str] | None = None) -> pd.DataFrame:
-    """Genes and all their TSSs from a GTF (Ensembl/GENCODE/UCSC/StringTie, plain or gzipped).
+    """Genes and all their TSSs from a GTF (Ensembl/GENCODE/UCSC/StringTie) or GFF3 (GENCODE/Ensembl/NCBI), plain or gzipped.
 
     The ``gene`` record's 5' end is the gene's ``tss``; ``tss_all`` holds the
     TSS of every transcript (``transcript`` records, or the span of each
     transcript's exons when there are none). GTFs without ``gene`` records
     (UCSC, StringTie) group a gene's transcripts by chromosome and strand; an
     ID found on several chromosomes/strands keeps the locus with the most
-    transcripts, with a warning. Version suffixes are dropped from gene IDs;
-    GENCODE's ``_PAR_Y`` copies of pseudo-autosomal genes are skipped.
+    transcripts, with a warning (a transcript id repeated on chrX and chrY is
+    one transcript at each). Version suffixes are dropped from gene IDs;
+    GENCODE's ``_PAR_Y`` copies of pseudo-autosomal genes are skipped. GFF3:
+    see :func:`_annotation_records`.
     """
     wanted = set(gene_types or ())
+    gff3 = _is_gff3(path)
+    what = "GFF3" if gff3 else "GTF"
     gene_rec: dict[str, tuple] = {}  # id -> (chrom, start, end, strand, line)
     info: dict[str, list] = {}  # id -> [biotype, name, first line]
-    tx: dict[str, dict[str, list]] = {}  # id -> transcript key -> [chrom, start, end, strand, from_record]
+    tx: dict[str, dict[tuple, list]] = {}  # id -> (transcript id, chrom, strand) -> [chrom, start, end, strand, from_record]
     saw_biotype = False
     unstranded = 0
-    with open_text(path) as fh:
-        try:
-            for no, line in enumerate(fh, 1):
-                if line.startswith("#") or not line.strip():
-                    continue
-                f = line.rstrip("\n\r").split("\t")
-                if len(f) != 9:
-                    raise at_line(path, no, f"expected 9 tab-separated GTF columns, got {len(f)}")
-                feature = f[2]
-                if feature not in ("gene", "transcript", "exon"):
-                    continue
-                attrs = dict(_ATTR.findall(f[8]))
-                raw_id = attrs.get("gene_id")
-                if not raw_id:
-                    raise at_line(path, no, "no gene_id attribute")
-                if raw_id.endswith("_PAR_Y"):
-                    continue
-                try:
-                    start, end = int(f[3]) - 1, int(f[4])  # to 0-based half-open
-                except ValueError:
-                    raise at_line(path, no, f"start/end must be integers, got {f[3]!r}, {f[4]!r}") from None
-                if start < 0 or end <= start:
-                    raise at_line(path, no, f"invalid interval {f[3]}-{f[4]} (need 1 <= start <= end)")
-                strand, chrom = f[6], f[0]
-                if strand == ".":  # unstranded (e.g. StringTie single-exon transcripts): no TSS
-                    unstranded += 1
-                    continue
-                if strand not in ("+", "-"):
-                    raise at_line(path, no, f"strand must be '+', '-' or '.', got {strand!r}")
-                gid = strip_version(raw_id)
-                biotype = attrs.get("gene_type", attrs.get("gene_biotype"))
-                saw_biotype |= biotype is not None
-                meta = info.setdefault(gid, [biotype, attrs.get("gene_name", attrs.get("ref_gene_name", "")), no])
-                if meta[0] is None and biotype is not None:
-                    meta[0] = biotype
-                if feature == "gene":
-                    if gid in gene_rec:
-                        raise at_line(path, no, f"gene_id {gid!r} has a second 'gene' record (first at line {gene_rec[gid][4]}): gene IDs must be unique")
-                    gene_rec[gid] = (chrom, start, end, strand, no)
-                    if attrs.get("gene_name"):
-                        meta[1] = attrs["gene_name"]
-                    continue
-                tid = attrs.get("transcript_id") or f"{gid}:{chrom}:{strand}"
-                rec = tx.setdefault(gid, {}).get(tid)
-                if feature == "transcript":
-                    tx[gid][tid] = [chrom, start, end, strand, True]
-                elif rec is None:
-                    tx[gid][tid] = [chrom, start, end, strand, False]
-                elif not rec[4] and rec[0] == chrom:
-                    rec[1], rec[2] = min(rec[1], start), max(rec[2], end)
-        except UnicodeDecodeError as exc:
-            raise ChromoflowError(f"{path}: not a text GTF file ({exc.reason} at byte {exc.start}); is it compressed with something other than gzip?") from None
+    try:
+        for no, feature, raw_id, tid, f, attrs in _annotation_records(path, gff3):
+            if raw_id.endswith("_PAR_Y"):
+                continue
+            try:
+                start, end = int(f[3]) - 1, int(f[4])  # to 0-based half-open
+            except ValueError:
+                raise at_line(path, no, f"start/end must be integers, got {f[3]!r}, {f[4]!r}") from None
+            if start < 0 or end <= start:
+                raise at_line(path, no, f"invalid interval {f[3]}-{f[4]} (need 1 <= start <= end)")
+            strand, chrom = f[6], f[0]
+            if strand == ".":  # unstranded (e.g. StringTie single-exon transcripts): no TSS
+                unstranded += 1
+                continue
+            if strand not in ("+", "-"):
+                raise at_line(path, no, f"strand must be '+', '-' or '.', got {strand!r}")
+            gid = strip_version(raw_id)
+            biotype = attrs.get("gene_type", attrs.get("gene_biotype"))
+            saw_biotype |= biotype is not None
+            meta = info.setdefault(gid, [biotype, attrs.get("gene_name", attrs.get("ref_gene_name", "")), no])
+            if meta[0] is None and biotype is not None:
+                meta[0] = biotype
+            if feature == "gene":
+                if gid in gene_rec:
+                    raise at_line(path, no, f"gene_id {gid!r} has a second 'gene' record (first at line {gene_rec[gid][4]}): gene IDs must be unique")
+                gene_rec[gid] = (chrom, start, end, strand, no)
+                if attrs.get("gene_name"):
+                    meta[1] = attrs["gene_name"]
+                continue
+            key = (tid or gid, chrom, strand)
+            rec = tx.setdefault(gid, {}).get(key)
+            if feature == "transcript":
+                tx[gid][key] = [chrom, start, end, strand, True]
+            elif rec is None:
+                tx[gid][key] = [chrom, start, end, strand, False]
+            elif not rec[4]:
+                rec[1], rec[2] = min(rec[1], start), max(rec[2], end)
+    except UnicodeDecodeError as exc:
+        raise ChromoflowError(f"{path}: not a text {what} file ({exc.reason} at byte {exc.start}); is it compressed with something other than gzip?") from None
     if wanted and not saw_biotype:
-        raise ChromoflowError(f"{path}: --gene-type given but the GTF has no gene_type/gene_biotype attribute")
+        raise ChromoflowError(f"{path}: --gene-type given but the {what} has no gene_type/gene_biotype attribute")
     if unstranded:
         warn(f"{path}: {unstranded} records without a strand ('.') skipped: their TSS is undefined")
     rows, split_ids = [], []
@@ -184,7 +240,7 @@ def genes_from_gtf(path: str | os.PathLike, gene_types: tuple[str, ...] | list[s
             for t in transcripts:
                 loci.setdefault((t[0], t[3]), []).append(t)
             if len(loci) > 1:
-                split_ids.append((gid, sorted(loci)))
+                split_ids.append((gid, list(loci)))
             # The locus with the most transcripts; the first one in the file on a tie.
             (chrom, strand), transcripts = max(loci.items(), key=lambda kv: len(kv[1]))
             start, end = min(t[1] for t in transcripts), max(t[2] for t in transcripts)
@@ -196,7 +252,7 @@ def genes_from_gtf(path: str | os.PathLike, gene_types: tuple[str, ...] | list[s
         gid, loci = split_ids[0]
         warn(
             f"{path}: {len(split_ids)} gene_id(s) without a 'gene' record occur on several chromosomes/strands "
-            f"(e.g. {gid!r} on {', '.join(f'{c} {s}' for c, s in loci)}); each keeps its locus with the most transcripts"
+            f"(e.g. {gid!r} on {', '.join(f'{c} {s}' for c, s in loci)}); each keeps its locus with the most transcripts (the first in the file on a tie)"
         )
     return _finish(rows, path)
 
@@ -209,20 +265,20 @@ def read_genes(path: str | os.PathLike) -> pd.DataFrame:
     bad = tss.isna() | (tss < 0) | (tss != tss.round())
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise at_line(path, i + 2, f"tss must be a non-negative integer, got {frame['tss'].iat[i]!r}")
+        raise at_line(path, row_line(frame, i), f"tss must be a non-negative integer, got {frame['tss'].iat[i]!r}")
     frame["tss"] = tss.astype(np.int64)
     for col in ("gene_id", "chrom"):
         bad = frame[col].str.strip() == ""
         if bad.any():
-            raise at_line(path, int(np.flatnonzero(bad.to_numpy())[0]) + 2, f"empty {col}")
+            raise at_line(path, row_line(frame, int(np.flatnonzero(bad.to_numpy())[0])), f"empty {col}")
     bad = ~frame["strand"].isin(["+", "-"])
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise at_line(path, i + 2, f"strand must be '+' or '-', got {frame['strand'].iat[i]!r}")
+        raise at_line(path, row_line(frame, i), f"strand must be '+' or '-', got {frame['strand'].iat[i]!r}")
     dup = frame.duplicated("gene_id")
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise at_line(path, i + 2, f"duplicate gene_id {frame['gene_id'].iat[i]!r}: gene IDs must be unique")
+        raise at_line(path, row_line(frame, i), f"duplicate gene_id {frame['gene_id'].iat[i]!r}: gene IDs must be unique")
     if "gene_name" not in frame.columns:
         frame["gene_name"] = ""
     if "tss_all" not in frame.columns:
@@ -233,7 +289,7 @@ def read_genes(path: str | os.PathLike) -> pd.DataFrame:
     ok = frame["tss_all"].str.fullmatch(r"\d+(,\d+)*")
     if not ok.all():
         i = int(np.flatnonzero(~ok.to_numpy())[0])
-        raise at_line(path, i + 2, f"tss_all must be comma-separated non-negative integers, got {frame['tss_all'].iat[i]!r}")
+        raise at_line(path, row_line(frame, i), f"tss_all must be comma-separated non-negative integers, got {frame['tss_all'].iat[i]!r}")
     return frame[GENE_COLUMNS + OPTIONAL_COLUMNS].reset_index(drop=True)
 
 

@@ -33,7 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._io import read_table, write_tsv
+from .._io import write_tsv
+from .._tables import read_table, row_line
 from ..errors import ChromoflowError, at_line
 from .contacts import ANCHORS, candidates
 
@@ -135,13 +136,13 @@ def read_pcres(path: str | os.PathLike) -> pd.DataFrame:
             bad |= values.notna() & (values != values.round())
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise at_line(path, i + 2, f"{name} must be {'an integer' if kind == 'integer' else 'a finite number'}, got {frame[name].iat[i]!r}")
+            raise at_line(path, row_line(frame, i), f"{name} must be {'an integer' if kind == 'integer' else 'a finite number'}, got {frame[name].iat[i]!r}")
         frame[name] = values.astype(np.int64 if kind == "integer" else np.float64)
     bad = (frame["start"] < 0) | (frame["end"] <= frame["start"])
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise at_line(path, i + 2, f"invalid interval {frame['start'].iat[i]}-{frame['end'].iat[i]} (need 0 <= start < end)")
+        raise at_line(path, row_line(frame, i), f"invalid interval {frame['start'].iat[i]}-{frame['end'].iat[i]} (need 0 <= start < end)")
     bad = frame["rank"] < 1
     if bad.any():
-        raise at_line(path, int(np.flatnonzero(bad.to_numpy())[0]) + 2, "rank must be at least 1")
+        raise at_line(path, row_line(frame, int(np.flatnonzero(bad.to_numpy())[0])), "rank must be at least 1")
     return frame[PCRE_COLUMNS]

@@ -12,8 +12,22 @@ A configuration has two sections::
       batch_size, epochs, drop_last
       grad_clip: null | max gradient norm
       val_fraction: share of the training genes held out for model selection (0: none)
-      select: best | last   (best validation epoch, or the last epoch)
+      select: best | best-latest | last
+              best: the best validation epoch (headline metric, validation loss breaking ties, earlier epoch on a full tie);
+              best-latest: the last epoch whose validation headline metric is at least the best so far (AttentiveChrome's rule);
+              last: the last epoch
       patience: epochs without validation improvement before stopping (null: never)
+      min_validation: a validation split with fewer genes (or, for classification, fewer than 5 of a class)
+              cannot rank epochs: keep the last epoch instead, with a warning (0: always use the split)
+      shuffle: seeded | torch-loader
+              seeded: chromoflow's per-epoch seeded permutation (resumable, independent of everything else);
+              torch-loader: the order torch.utils.data.DataLoader(shuffle=True) draws from the global torch
+              generator, continuing from model initialisation, as the original training scripts shuffle
+              (each evaluation pass draws what a DataLoader iterator draws, too)
+      fused: true: fused/foreach optimiser and gradient clipping kernels (fast); false: torch's default
+              implementations, as the original scripts construct them
+      track_heldout: also evaluate the held-out fold after every epoch (history.tsv), as the original scripts
+              report it; it never chooses an epoch
 
 ``--config`` takes a preset name (``default``, ``official``, ``tiny``) or a
 YAML file; a file may start from a preset with ``preset: official``. Every
@@ -47,6 +61,10 @@ _BASE_TRAINING = {
     "val_fraction": 0.1,
     "select": "best",
     "patience": 3,
+    "min_validation": 20,
+    "shuffle": "seeded",
+    "fused": True,
+    "track_heldout": False,
 }
 
 # Our default protocol: the published optimiser family with an inner
@@ -65,19 +83,29 @@ DEFAULTS = {
 }
 DEFAULTS["chromoformer-nohic"] = copy.deepcopy(DEFAULTS["chromoformer"])
 
+# What every original training script does that chromoflow's default does not: torch's default optimiser
+# and clipping implementations, no early stopping, no small-validation fallback, the held-out fold
+# evaluated (and reported) after every epoch.
+_AS_PUBLISHED = {"fused": False, "patience": None, "min_validation": 0, "track_heldout": True}
+
 PRESETS = {
     "default": {},
-    # As published. Chromoformer (Lee, Yang & Kim 2022): AdamW 3e-5, StepLR
-    # 0.87/epoch, batch 64, drop_last, 9 epochs run, the last one kept, no
-    # validation split. AttentiveChrome (v2PyTorch): its defaults are ours.
-    # DeepChrome (torch7 code): plain SGD, lr 1e-3 decayed by 1e-7 per step,
-    # no momentum, batch 1 ("pure stochastic"), up to 100 epochs (its loop
-    # runs 99), best validation epoch.
+    # Each original training loop, end to end.
+    # Chromoformer (Lee, Yang & Kim 2022, train.py): AdamW 3e-5, wd 0.01, StepLR
+    # 0.87/epoch, batch 64, shuffled, drop_last, 9 epochs run (range(1, 10)), the
+    # last one kept, no validation split; the held-out fold is evaluated every epoch.
+    # AttentiveChrome (QData v2PyTorch train.py): Adam 2e-4, batch 16 with the
+    # partial last batch kept, DataLoader(shuffle=True), gradient-norm clip 1, all 30
+    # epochs run, the last epoch whose validation AUC is at least the best so far
+    # kept; it reports the test AUC at that epoch.
+    # DeepChrome (torch7 doall.lua/4_train.lua): plain SGD, lr 1e-3 decayed by 1e-7
+    # per step, no momentum, batch 1 ("pure stochastic"), `while i < 100` = 99
+    # epochs always run, the last model kept, the test set scored every epoch.
     "official": {
-        "chromoformer": {"training": {"lr": 3e-5, "epochs": 9, "val_fraction": 0.0, "select": "last", "patience": None}},
-        "chromoformer-nohic": {"training": {"lr": 3e-5, "epochs": 9, "val_fraction": 0.0, "select": "last", "patience": None}},
-        "attentivechrome": {},
-        "deepchrome": {"training": {"optimizer": "sgd", "lr": 1e-3, "lr_decay": 1e-7, "momentum": 0.0, "batch_size": 1, "drop_last": False, "epochs": 99, "patience": 10}},
+        "chromoformer": {"training": {**_AS_PUBLISHED, "lr": 3e-5, "epochs": 9, "val_fraction": 0.0, "select": "last"}},
+        "chromoformer-nohic": {"training": {**_AS_PUBLISHED, "lr": 3e-5, "epochs": 9, "val_fraction": 0.0, "select": "last"}},
+        "attentivechrome": {"training": {**_AS_PUBLISHED, "drop_last": False, "select": "best-latest", "shuffle": "torch-loader"}},
+        "deepchrome": {"training": {**_AS_PUBLISHED, "optimizer": "sgd", "lr": 1e-3, "lr_decay": 1e-7, "momentum": 0.0, "batch_size": 1, "drop_last": False, "epochs": 99, "val_fraction": 0.0, "select": "last"}},
     },
     # Small and quick, for CPU smoke runs and the pipeline's test profile.
     "tiny": {
@@ -95,7 +123,9 @@ PRESETS["tiny"]["chromoformer-nohic"] = copy.deepcopy(PRESETS["tiny"]["chromofor
 _RANGES = {
     "training.optimizer": ("adamw", "adam", "sgd"),
     "training.scheduler": ("step", "none"),
-    "training.select": ("best", "last"),
+    "training.select": ("best", "best-latest", "last"),
+    "training.shuffle": ("seeded", "torch-loader"),
+    "training.min_validation": ("int", 0, 1_000_000, True),
     "training.lr": ("num", 0.0, None, False),
     "training.weight_decay": ("num", 0.0, None, True),
     "training.momentum": ("num", 0.0, 1.0, True),
@@ -156,7 +186,7 @@ def check_config(cfg: dict, defaults: dict, source: str, prefix: str = "") -> No
             raise ChromoflowError(f"{source}: {name} {value!r} out of range: must be >= 1")
 
 
-def resolve_config(model: str, config: str | None = None, epochs: int | None = None, batch_size: int | None = None) -> dict:
+def resolve_config(model: str, config: str | None = None, epochs: int | None = None, batch_size: int | None = None, val_fold: int | None = None) -> dict:
     """The full configuration for ``model`` from a preset name or YAML file plus CLI overrides."""
     if model not in DEFAULTS:
         raise ChromoflowError(f"unknown model {model!r}; choose one of {', '.join(DEFAULTS)}")
@@ -195,6 +225,6 @@ def resolve_config(model: str, config: str | None = None, epochs: int | None = N
         cfg["training"]["batch_size"] = batch_size
     check_config(cfg, DEFAULTS[model], source if epochs is None and batch_size is None else f"{source} with --epochs/--batch-size")
     t = cfg["training"]
-    if t["select"] == "best" and not t["val_fraction"]:
-        raise ChromoflowError(f"{source}: training.select best needs a validation split (training.val_fraction > 0)")
+    if t["select"] != "last" and not t["val_fraction"] and not val_fold:
+        raise ChromoflowError(f"{source}: training.select {t['select']} needs a validation split (training.val_fraction > 0, or --val-fold)")
     return cfg

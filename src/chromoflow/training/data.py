@@ -125,15 +125,14 @@ class TaskData:
         tensors = to_tensors(batch, device)
         return self.resident[which].complete(tensors) if "promoter_index" in tensors else tensors
 
-    def stream(self, positions, batch_size: int, inputs: dict, device, rng: np.random.Generator | None = None, drop_last: bool = False, prefetch: int = 3):
-        """Yield (positions, batch_a, batch_b, truth) as device tensors; a background thread prepares the next batches.
+    def stream(self, positions, batch_size: int, inputs: dict, device, drop_last: bool = False, prefetch: int = 3):
+        """Yield (positions, batch_a, batch_b, truth) as device tensors, in the order given, ``batch_size`` at a time;
+        a background thread prepares the next batches.
 
         ``truth`` (float32, NaN where unknown) travels with the batch, so the
         training step never waits on a host-to-device copy of its labels.
         """
         positions = np.asarray(positions)
-        if rng is not None:
-            positions = positions[rng.permutation(len(positions))]
         stops = range(0, len(positions) - (batch_size - 1 if drop_last else 0), batch_size)
         chunks = [positions[i : i + batch_size] for i in stops]
         chunks = [c for c in chunks if len(c)]

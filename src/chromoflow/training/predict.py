@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .._io import atomic_output, write_tsv
+from .._io import all_or_nothing, atomic_output, check_destinations, write_tsv
 from ..data.dataset import GeneDataset
 from ..errors import ChromoflowError
 from ..genome import canonical
@@ -88,6 +88,7 @@ def predict(
     bed: str | os.PathLike | None = None,
     precision: str = "auto",
 ) -> pd.DataFrame:
+    check_destinations(files=[output, attention, bed, info_path])
     dev = pick_device(device)
     bf16 = use_bf16(precision, dev)
     model, info = load_model(checkpoint)
@@ -130,6 +131,20 @@ def predict(
     frame = prediction_frame(data, positions, pred, heldout=None if held is None else held[positions])
     n_held = int(frame["heldout"].fillna(0).sum()) if held is not None else None
     note(f"{output}: held-out genes: {rule}" + (f"; {n_held} of {len(frame)} predicted genes are held out and scored" if n_held is not None else "; predictions are not scored"))
+    origin = {
+        "checkpoint": str(checkpoint), "source": info["source"], "model": info["name"], "task": task,
+        "trained_on": (info.get("dataset") or {}).get("sample"), "reference": (info.get("reference") or {}).get("sample") if info.get("reference") else None,
+        "fold": info.get("fold") if info["source"] == "chromoflow" else (heldout_fold or _fold_from_name(checkpoint)),
+        "heldout_rule": rule, "n_predicted": len(frame), "n_heldout": n_held, "dataset": str(dataset), "sample": ds.sample,
+    }
+    with all_or_nothing():
+        _write_outputs(frame, output, bed, task, want_attention, att_parts, data, positions, info, ds, attention, model)
+        if info_path is not None:
+            write_json(origin, info_path)
+    return frame
+
+
+def _write_outputs(frame, output, bed, task, want_attention, att_parts, data, positions, info, ds, attention, model) -> None:
     write_predictions(frame, output)
     if bed is not None:
         write_tss_track(frame, bed, task)
@@ -140,17 +155,6 @@ def predict(
             write_mark_attention(ds, gene_idx, alpha, beta, attention)
         else:
             write_pcre_attention(ds, gene_idx, np.concatenate(att_parts, axis=1), attention, model.bin_sizes)
-    if info_path is not None:
-        write_json(
-            {
-                "checkpoint": str(checkpoint), "source": info["source"], "model": info["name"], "task": task,
-                "trained_on": (info.get("dataset") or {}).get("sample"), "reference": (info.get("reference") or {}).get("sample") if info.get("reference") else None,
-                "fold": info.get("fold") if info["source"] == "chromoflow" else (heldout_fold or _fold_from_name(checkpoint)),
-                "heldout_rule": rule, "n_predicted": len(frame), "n_heldout": n_held, "dataset": str(dataset), "sample": ds.sample,
-            },
-            info_path,
-        )
-    return frame
 
 
 def _fold_from_name(checkpoint) -> int | None:

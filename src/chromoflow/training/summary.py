@@ -33,7 +33,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._io import output_folder, read_table, write_tsv
+from .._io import output_folder, write_tsv
+from .._tables import read_table, row_line
 from ..errors import ChromoflowError
 from .metrics import HEADLINE, task_metrics
 
@@ -70,7 +71,7 @@ def _read_predictions(path) -> pd.DataFrame:
                 bad |= values.isna()
             if bad.any():
                 i = int(np.flatnonzero(bad.to_numpy())[0])
-                raise ChromoflowError(f"{path} line {i + 2}: {col} must be a finite number, got {frame[col].iat[i]!r}")
+                raise ChromoflowError(f"{path} line {row_line(frame, i)}: {col} must be a finite number, got {frame[col].iat[i]!r}")
             frame[col] = values
     return frame
 
@@ -80,7 +81,7 @@ def summarize(manifest: str | os.PathLike, outdir: str | os.PathLike, base: str 
     runs = read_table(manifest, MANIFEST_COLUMNS, "run manifest")
     rows, frames = [], []
     for i, run in runs.iterrows():
-        line = i + 2
+        line = row_line(runs, i)
         path = base / run["predictions"]
         if not path.is_file():
             raise ChromoflowError(f"{manifest} line {line}: predictions file {path} does not exist")

@@ -104,7 +104,7 @@ def train(
     if seed < 0:
         raise ChromoflowError(f"--seed {seed}: must be >= 0")
     folds = parse_folds(fold)
-    cfg = resolve_config(model_name, config, epochs, batch_size)
+    cfg = resolve_config(model_name, config, epochs, batch_size, val_fold=val_fold)
     t = cfg["training"]
     dev = pick_device(device)
     bf16 = use_bf16(precision, dev)
@@ -138,7 +138,7 @@ def train(
         identity = plain({**fingerprints, "model": model_name, "task": task, "fold": k, "val_fold": val_fold, "seed": seed, "config": fold_cfg, "n_genes": len(data), "bf16": bf16})
         folder = Path(outdir) / f"fold{k}" if (len(folds) > 1 or fold_folders) else outdir
         with output_folder(folder) as out:
-            trainer = Trainer(model, data, train_pos, val, fold_cfg, dev, seed, identity, Path(out), forward=forward, bf16=bf16)
+            trainer = Trainer(model, data, train_pos, val, fold_cfg, dev, seed, identity, Path(out), forward=forward, bf16=bf16, heldout=test)
             if resume:
                 trainer.resume()
             trainer.fit(on_epoch)
@@ -156,8 +156,6 @@ def _plan_fold(data: TaskData, fold: int, val_fold: int | None, t: dict, seed: i
         if not len(val):
             raise ChromoflowError(f"--val-fold {val_fold}: no training gene is in that fold of {dataset}")
         train_pos = pool[data.fold[pool] != val_fold]
-        if t["select"] == "last" and t["val_fraction"] == 0:
-            t["select"] = "best"  # a validation fold was asked for: use it
     else:
         train_pos, val = split_validation(pool, t["val_fraction"], seed)
     if t["drop_last"] and len(train_pos) < t["batch_size"]:

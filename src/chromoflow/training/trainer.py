@@ -7,10 +7,20 @@ epoch so that ``resume`` continues exactly where it stopped (shuffling and
 dropout are seeded per epoch).
 
 Model selection: with ``select: best`` the validation split chooses the
-epoch (headline metric, validation loss breaking ties). A split too small to
-rank epochs (fewer than :data:`MIN_VALIDATION` genes, or for classification
-fewer than :data:`MIN_PER_CLASS` genes of a class) is not used: the last
-epoch is kept and a warning says so.
+epoch (headline metric, validation loss breaking ties); ``best-latest`` keeps
+the last epoch whose headline metric is at least the best so far (the
+AttentiveChrome original's rule). A split too small to rank epochs (fewer
+than ``min_validation`` genes, or for classification fewer than
+:data:`MIN_PER_CLASS` genes of a class) is not used: the last epoch is kept
+and a warning says so (``min_validation: 0`` turns this safeguard off, as
+the ``official`` presets do).
+
+Shuffling: ``seeded`` draws each epoch's order from a generator seeded by
+(seed, epoch), so a resumed run continues exactly; ``torch-loader`` draws it
+as ``torch.utils.data.DataLoader(shuffle=True)`` does, from the global torch
+generator continuing from model initialisation, so a model trained with the
+``official`` preset sees its genes in the order the original script would
+(its state is saved in ``checkpoint.pt`` for resuming).
 """
 
 from __future__ import annotations
@@ -34,7 +44,6 @@ from .checkpoint import load_file, plain, save_torch
 from .data import TaskData, n_batches
 from .metrics import HEADLINE, task_metrics
 
-MIN_VALIDATION = 20
 MIN_PER_CLASS = 5
 
 
@@ -145,14 +154,42 @@ class TrainState:
 
 
 def make_optimizer(model, t: dict, device: torch.device):
-    """The configured optimiser, fused (one kernel for all parameters on CUDA, one op per tensor on CPU) where torch has it."""
+    """The configured optimiser: fused (one kernel for all parameters on CUDA, one op per tensor on CPU) where torch
+    has it, or with ``fused: false`` torch's default implementation, as the original scripts construct it."""
     params = [p for p in model.parameters() if p.requires_grad]
     kinds = {"adamw": (torch.optim.AdamW, {"weight_decay": t["weight_decay"]}), "adam": (torch.optim.Adam, {"weight_decay": t["weight_decay"]}), "sgd": (torch.optim.SGD, {"momentum": t["momentum"], "weight_decay": t["weight_decay"]})}
     kind, extra = kinds[t["optimizer"]]
+    if not t["fused"]:
+        return kind(params, lr=t["lr"], **extra)
     try:
         return kind(params, lr=t["lr"], fused=True, **extra)
     except (RuntimeError, TypeError, ValueError):  # no fused kernel for this device/dtype
         return kind(params, lr=t["lr"], foreach=True, **extra)
+
+
+class TorchLoaderOrder:
+    """The random draws of the original scripts' ``DataLoader`` s, from the global torch generator.
+
+    Iterating a ``DataLoader`` first draws its iterator's base seed (one
+    int64); a shuffled one then draws its sampler's seed (another) and takes
+    ``randperm(n)`` from a generator seeded with it. An original epoch
+    iterates the shuffled training loader, then its sequential evaluation
+    loaders: :meth:`permutation` and :meth:`evaluation` consume the same
+    draws in the same order, so the training order equals the original's.
+    """
+
+    @staticmethod
+    def _draw() -> int:
+        return int(torch.empty((), dtype=torch.int64).random_().item())
+
+    def permutation(self, n: int) -> np.ndarray:
+        self._draw()  # the iterator's base seed
+        generator = torch.Generator()
+        generator.manual_seed(self._draw())  # the sampler's seed
+        return torch.randperm(n, generator=generator).numpy()
+
+    def evaluation(self) -> None:
+        self._draw()
 
 
 def make_scheduler(optimizer, t: dict):
@@ -164,11 +201,13 @@ def make_scheduler(optimizer, t: dict):
 class Trainer:
     """Fits ``model`` on ``data`` (training positions ``train_pos``, validation ``val``)."""
 
-    def __init__(self, model, data: TaskData, train_pos: np.ndarray, val: np.ndarray, cfg: dict, device: torch.device, seed: int, identity: dict, outdir: Path, forward: Compiled | None = None, bf16: bool | None = None):
+    def __init__(self, model, data: TaskData, train_pos: np.ndarray, val: np.ndarray, cfg: dict, device: torch.device, seed: int, identity: dict, outdir: Path, forward: Compiled | None = None, bf16: bool | None = None, heldout: np.ndarray | None = None):
         self.model, self.data, self.cfg, self.t = model, data, cfg, dict(cfg["training"])
         self.bf16 = use_bf16("auto", device) if bf16 is None else bf16
         self.forward = forward or Compiled(model, False)
         self.train_pos, self.val, self.device, self.seed = train_pos, val, device, seed
+        self.heldout = heldout if heldout is not None and self.t["track_heldout"] else np.zeros(0, np.int64)
+        self.loader = TorchLoaderOrder() if self.t["shuffle"] == "torch-loader" else None
         self.identity, self.outdir = identity, outdir
         self.task = data.task
         self.headline = HEADLINE[self.task]
@@ -176,7 +215,7 @@ class Trainer:
         self.optimizer = make_optimizer(model, self.t, device)
         self.scheduler = make_scheduler(self.optimizer, self.t)
         self.base_lr = [g["lr"] for g in self.optimizer.param_groups]
-        if self.t["select"] == "best":
+        if self.t["select"] != "last":
             reason = self._validation_unusable()
             if reason:
                 warn(f"{reason}: epochs cannot be ranked on it, keeping the last epoch instead of the best")
@@ -184,9 +223,13 @@ class Trainer:
 
     # ------------------------------------------------------------- selection
     def _validation_unusable(self) -> str | None:
-        n = len(self.val)
-        if n < MIN_VALIDATION:
-            return f"the validation split has {n} genes (fewer than {MIN_VALIDATION})"
+        n, least = len(self.val), self.t["min_validation"]
+        if not n:
+            return "there is no validation split"
+        if not least:
+            return None
+        if n < least:
+            return f"the validation split has {n} genes (fewer than training.min_validation {least})"
         if self.task == "classification":
             counts = np.bincount(self.data.truth[self.val].astype(np.int64), minlength=2)
             if counts.min() < MIN_PER_CLASS:
@@ -203,6 +246,7 @@ class Trainer:
             {
                 "identity": self.identity, "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
                 "scheduler": self.scheduler.state_dict() if self.scheduler else None, "state": self.state.to_dict(),
+                "torch_rng": torch.get_rng_state() if self.loader is not None else None,
             },
             self.checkpoint_path,
         )
@@ -222,6 +266,8 @@ class Trainer:
             if self.scheduler is not None and ck.get("scheduler"):
                 self.scheduler.load_state_dict(ck["scheduler"])
             self.state = TrainState.from_dict(ck["state"])
+            if self.loader is not None:
+                torch.set_rng_state(ck["torch_rng"])
         except (KeyError, RuntimeError, ValueError, TypeError) as exc:
             raise ChromoflowError(f"{self.checkpoint_path}: damaged training checkpoint ({type(exc).__name__}); delete it or drop --resume") from None
         info(f"resuming after epoch {self.state.epoch}")
@@ -238,12 +284,16 @@ class Trainer:
     def train_epoch(self) -> dict:
         epoch = self.state.epoch + 1
         t, dev, task, model = self.t, self.device, self.task, self.model
-        torch.manual_seed(_epoch_seed(self.seed, epoch))  # dropout etc.: the same whether resumed or not
+        if self.loader is None:
+            torch.manual_seed(_epoch_seed(self.seed, epoch))  # dropout etc.: the same whether resumed or not
+            order = np.random.default_rng([self.seed, epoch]).permutation(len(self.train_pos))
+        else:
+            order = self.loader.permutation(len(self.train_pos))
         model.train()
         start = time.perf_counter()
         loss_sum, seen = torch.zeros((), device=dev), 0
         preds, truths = [], []
-        stream = self.data.stream(self.train_pos, t["batch_size"], model.inputs, dev, rng=np.random.default_rng([self.seed, epoch]), drop_last=t["drop_last"])
+        stream = self.data.stream(self.train_pos[order], t["batch_size"], model.inputs, dev, drop_last=t["drop_last"])
         total = n_batches(len(self.train_pos), t["batch_size"], t["drop_last"])
         bar = progress(stream, total=total, desc=f"epoch {epoch}/{t['epochs']}", unit="batch")
         for step, (chunk, a, b, truth) in enumerate(bar):
@@ -254,7 +304,7 @@ class Trainer:
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if t["grad_clip"]:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), t["grad_clip"], foreach=True)
+                torch.nn.utils.clip_grad_norm_(model.parameters(), t["grad_clip"], foreach=True if t["fused"] else None)
             self.optimizer.step()
             self.state.step += 1
             loss_sum += loss.detach() * len(chunk)
@@ -288,12 +338,16 @@ class Trainer:
         """Train until done; ``on_epoch(trainer)`` runs after each epoch's checkpoint (tests use it to interrupt)."""
         while not self.state.finished and self.state.epoch < self.t["epochs"]:
             row = self.train_epoch()
-            if len(self.val):
-                vp, vl = self.evaluate(self.val)
-                vm = task_metrics(self.task, self.data.truth[self.val], vp)
-                row.update({"val_loss": vl, f"val_{self.headline}": vm.get(self.headline)})
-                if self.t["select"] == "best":
-                    self._select(vm, vl)
+            for part, positions in (("val", self.val), ("heldout", self.heldout)):
+                if not len(positions):
+                    continue
+                if self.loader is not None:
+                    self.loader.evaluation()  # the draws of the original's evaluation loader
+                pred, loss = self.evaluate(positions)
+                metrics = task_metrics(self.task, self.data.truth[positions], pred)
+                row.update({f"{part}_loss": loss, f"{part}_{self.headline}": metrics.get(self.headline)})
+                if part == "val" and self.t["select"] != "last":
+                    self._select(metrics, loss)
             self.state.history.append(plain(row))
             info(f"epoch {row['epoch']}: train loss {row['train_loss']:.4f}" + (f", validation {self.headline} {row.get(f'val_{self.headline}') or float('nan'):.4f}" if len(self.val) else "") + f", {row['samples_per_s'] or 0:.0f} genes/s")
             self.save_checkpoint()
@@ -302,8 +356,13 @@ class Trainer:
 
     def _select(self, metrics: dict, loss: float) -> None:
         value = metrics.get(self.headline)
-        score = [value if value is not None and math.isfinite(value) else -math.inf, -loss]
-        if self.state.best_score is None or score > self.state.best_score:
+        if self.t["select"] == "best-latest":  # metric >= the best so far; an undefined metric never counts
+            score = [value if value is not None and math.isfinite(value) else math.nan]
+            better = score[0] >= (self.state.best_score[0] if self.state.best_score else -math.inf)
+        else:
+            score = [value if value is not None and math.isfinite(value) else -math.inf, -loss]
+            better = self.state.best_score is None or score > self.state.best_score
+        if better:
             self.state.best_score, self.state.best_epoch, self.state.stale = score, self.state.epoch, 0
             self.state.best_state = {k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()}
         else:
@@ -315,7 +374,7 @@ class Trainer:
 
     def final_model(self) -> int:
         """Load the selected weights into the model; return the selected epoch."""
-        if self.t["select"] == "best" and self.state.best_state is not None:
+        if self.t["select"] != "last" and self.state.best_state is not None:
             self.model.load_state_dict(self.state.best_state)
             return self.state.best_epoch
         return self.state.epoch
