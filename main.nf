@@ -27,7 +27,7 @@ def foldCount(String scheme) {
 def checkInputs() {
     def schema = new File("${projectDir}/nextflow_schema.json")
     def errors = params.validate_params ? ParamsSchema.validate(params, schema) : []
-    if (params.genes && !(params.genes.toString() ==~ /(?i).*\.(gtf|gff|bed)(\.gz)?$/)) errors << "--genes ${params.genes}: expected a .gtf[.gz] or .bed[.gz] file"
+    if (params.genes && !(params.genes.toString() ==~ /(?i).*\.(gtf|gff|gff3|bed)(\.gz)?$/)) errors << "--genes ${params.genes}: expected a GTF (.gtf), GFF3 (.gff, .gff3) or BED6 (.bed) file, gzipped or not"
     def config = params.config.toString()
     def isYaml = config ==~ /(?i).*\.ya?ml$/
     if (isYaml && !file(config).exists()) errors << "--config ${config}: file not found"
@@ -38,7 +38,10 @@ def checkInputs() {
     def scheme = params.fold_scheme.toString()
     def k = foldCount(scheme)
     def foldsText = params.folds.toString()
-    def folds = foldsText == 'all' ? (1..k).toList() : foldsText.tokenize(',')*.trim().findAll { it ==~ /\d+/ }*.toInteger().unique()
+    def foldItems = foldsText == 'all' ? [] : foldsText.tokenize(',')*.trim()
+    def notFolds = foldItems.findAll { !(it ==~ /\d+/) }
+    if (notFolds || (foldsText != 'all' && !foldItems)) errors << "--folds ${foldsText}: '${notFolds ? notFolds[0] : foldsText}' is not a fold number; give 'all' or comma-separated fold numbers (e.g. 1,2)"
+    def folds = foldsText == 'all' ? (1..k).toList() : foldItems.findAll { it ==~ /\d+/ }*.toInteger().unique()
     def outside = folds.findAll { it < 1 || it > k }
     if (outside) errors << "--folds ${foldsText}: fold(s) ${outside.join(', ')} do not exist under --fold_scheme ${scheme} (folds 1-${k}${scheme == 'auto' ? '; auto makes 4' : ''})"
 
@@ -79,6 +82,20 @@ def checkInputs() {
         if (!jobs && !errors) errors << "nothing to train: no sample has an expression table (give one in the samplesheet, or --pretrained checkpoints for predictions only)"
     }
     def marks = errors ? [] : Samplesheet.markOrder(samples, wantedMarks)
+    // Interpretation and predict-only inputs, checked now rather than after every training task ran.
+    if (params.perturb && params.perturb_silence && marks) {
+        def known = marks*.toLowerCase()
+        def unknown = params.perturb_silence.toString().tokenize(',')*.trim().findAll { it && it.toLowerCase() != 'all' && !(it.toLowerCase() in known) }
+        if (unknown) errors << "--perturb_silence ${params.perturb_silence}: no mark ${unknown.join(', ')} in the samplesheet (marks: ${marks.join(', ')}; or 'all')"
+    }
+    if (params.pretrained) {
+        files(params.pretrained.toString()).each { f ->
+            def bytes = new byte[4]
+            def n = f.withInputStream { it.read(bytes) }
+            // torch.save writes a zip archive (PK..) or, before torch 1.6, a pickle (0x80 ..)
+            if (n < 2 || !((bytes[0] == 0x50 && bytes[1] == 0x4B) || (bytes[0] & 0xFF) == 0x80)) errors << "--pretrained: ${f}: not a PyTorch checkpoint (give model.pt files from chromoflow train, or the published Chromoformer .pt weights)"
+        }
+    }
     return [samples, marks, jobs, errors, isYaml]
 }
 

@@ -21,7 +21,6 @@ class Samplesheet {
     static final REQUIRED = ['sample', 'mark', 'track']
     static final OPTIONAL = ['contacts', 'expression']
     static final TRACK_EXT = ~/(?i).*\.(bw|bigwig|bam)$/
-    static final CONTACT_EXT = ~/(?i).*\.(bedpe|bedpe\.gz|ibed|ibed\.gz|cool|mcool|hic)$/
     static final UNSAFE = ~/.*[\n\r\t].*/
 
     /** Split one CSV line (double quotes may enclose commas). */
@@ -59,9 +58,15 @@ class Samplesheet {
         if (!sheet.exists()) return [samples: [:], errors: ["--input ${input}: samplesheet not found"]]
         def lines = sheet.readLines()
         if (lines && lines[0].startsWith('\uFEFF')) lines[0] = lines[0].substring(1)
-        def numbered = lines.withIndex().findAll { l, i -> l.trim() }.collect { l, i -> [l, i + 1] }
+        // Blank lines, and rows of empty fields (",,,," as spreadsheets save trailing rows), are skipped.
+        def numbered = lines.withIndex().findAll { l, i -> l.trim() && fields(l).any { it } }.collect { l, i -> [l, i + 1] }
         if (!numbered) return [samples: [:], errors: ["${name}: empty samplesheet"]]
         def header = fields(numbered[0][0])
+        // Empty columns at the end of the header (spreadsheets save "sample,mark,track,,") are dropped.
+        while (header && !header[-1]) header = header.dropRight(1)
+        if (header.size() == 1 && header[0].contains(';') && REQUIRED.every { header[0].tokenize(';')*.trim().contains(it) }) {
+            return [samples: [:], errors: ["${name} line ${numbered[0][1]}: the samplesheet is ';'-separated (as European Excel saves CSV); save it with ',' as the separator"]]
+        }
         def missing = REQUIRED.findAll { !(it in header) }
         if (missing) return [samples: [:], errors: ["${name} line ${numbered[0][1]}: missing column(s) ${missing.join(', ')}; expected header sample,mark,track[,contacts,expression]"]]
         def unknown = header.findAll { !(it in REQUIRED + OPTIONAL) }
@@ -70,6 +75,7 @@ class Samplesheet {
         if (numbered.size() == 1) errors << "${name}: no sample rows"
         numbered.drop(1).each { String line, int no ->
             def f = fields(line)
+            while (f.size() > header.size() && !f[-1]) f = f.dropRight(1)  // the trailing empty columns
             if (f.size() != header.size()) {
                 errors << "${name} line ${no}: ${f.size()} fields, the header has ${header.size()}"
                 return
@@ -106,7 +112,6 @@ class Samplesheet {
                     if (!text) return
                     def file = text, suffix = ''
                     if (col == 'contacts' && text.contains('::')) { file = text.substring(0, text.indexOf('::')); suffix = text.substring(text.indexOf('::')) }
-                    if (col == 'contacts' && !(file ==~ CONTACT_EXT)) { errors << "${where(col)}: '${text}' is not BEDPE (.bedpe[.gz]), CHiCAGO .ibed[.gz], .cool, .mcool::resolutions/N or .hic[::resolutions/N]"; return }
                     if (col == 'contacts' && file.toLowerCase().endsWith('.mcool') && !suffix) { errors << "${where(col)}: a .mcool needs a resolution, e.g. ${file}::resolutions/10000"; return }
                     if (col == 'contacts' && suffix && !(suffix ==~ /::\/?resolutions\/\d+/)) { errors << "${where(col)}: '${suffix}' after the file name: expected ::resolutions/N"; return }
                     def p = resolve(sheet, file)
@@ -114,7 +119,7 @@ class Samplesheet {
                     if (col == 'expression' && !remote(file)) {
                         def columns = headerOf(p)
                         if (columns == null) { errors << "${where(col)}: ${p.name} is empty or unreadable"; return }
-                        if (!(row.sample in columns)) { errors << "${where(col)}: ${p.name} has no column for sample '${row.sample}' (columns: ${columns.drop(1).take(10).join(', ')}${columns.size() > 11 ? ', ...' : ''})"; return }
+                        if (!hasSample(columns, row.sample)) { errors << "${where(col)}: ${p.name} has no column for sample '${row.sample}' (columns: ${columns.drop(1).take(10).join(', ')}${columns.size() > 11 ? ', ...' : ''})"; return }
                     }
                     s[col] = col == 'contacts' ? [p, suffix] : p
                 } else if (s[col + '_text'] != text) {
@@ -135,7 +140,10 @@ class Samplesheet {
         return [samples: samples, errors: errors]
     }
 
-    /** The header fields of a tab-separated (optionally gzipped) table, or null when it cannot be read. */
+    /**
+     * The header fields of an expression table (tab-separated, optionally gzipped), or null when it cannot be read:
+     * '#' comment lines skipped (featureCounts), and GCT's dimensions line after its '#1.2' version line.
+     */
     static List<String> headerOf(Path path) {
         try {
             def input = Files.newInputStream(path)
@@ -144,12 +152,23 @@ class Samplesheet {
             def magic = [head.read(), head.read()]
             head.reset()
             def stream = magic == [0x1f, 0x8b] ? new GZIPInputStream(head) : head
-            def line = new BufferedReader(new InputStreamReader(stream, 'UTF-8')).readLine()
+            def reader = new BufferedReader(new InputStreamReader(stream, 'UTF-8'))
+            def line = reader.readLine()
+            def gct = line != null && line.replaceAll(/^\uFEFF/, '').startsWith('#1.')
+            while (line != null && (!line.trim() || line.replaceAll(/^\uFEFF/, '').startsWith('#'))) line = reader.readLine()
+            if (gct && line != null) line = reader.readLine()
             stream.close()
             return line == null ? null : line.replaceAll(/^\uFEFF/, '').split('\t') as List
         } catch (IOException e) {
             return null
         }
+    }
+
+    /** Whether an expression table has a column for the sample: by name, or a BAM file named after it (featureCounts). */
+    static boolean hasSample(List<String> columns, String sample) {
+        if (sample in columns) return true
+        def suffixes = ~/(?i)(\.bam|\.sorted|\.sortedByCoord\.out|Aligned|\.markdup|\.dedup|\.mkdup|_sorted)+$/
+        return columns.count { c -> c.toLowerCase().endsWith('.bam') && c.tokenize('/')[-1].replaceAll(suffixes, '') == sample } == 1
     }
 
     /** Channel order: --marks, else the published seven in published order when present, else as first listed. */

@@ -266,9 +266,57 @@ CASES = {
     "summarize-manifest-columns": lambda e, t: (["summarize", "--manifest", write(t / "m.tsv", "sample\tpredictions\nA\tp.tsv\n"), "-o", t / "s"], "missing column(s) task, model, fold"),
     "summarize-predictions-missing": lambda e, t: (["summarize", "--manifest", manifest(t, "sample\ttask\tmodel\tfold\tpredictions\nA\tauto\tm\t1\tgone.tsv\n"), "-o", t / "s"], "line 2: predictions file"),
     "summarize-predictions-ragged": lambda e, t: (["summarize", "--manifest", manifest(t, "sample\ttask\tmodel\tfold\tpredictions\nA\tauto\tm\t1\tp.tsv\n", **{"p.tsv": "gene_id\tprediction\tlabel\nA\t0.5\n"}), "-o", t / "s"], "p.tsv line 2"),
-    "summarize-predictions-text": lambda e, t: (["summarize", "--manifest", manifest(t, "sample\ttask\tmodel\tfold\tpredictions\nA\tauto\tm\t1\tp.tsv\n", **{"p.tsv": "gene_id\tprediction\tlabel\nA\thigh\t1\n"}), "-o", t / "s"], "prediction must be a finite number"),
+    "summarize-predictions-text": lambda e, t: (["summarize", "--manifest", manifest(t, "sample\ttask\tmodel\tfold\tpredictions\nA\tauto\tm\t1\tp.tsv\n", **{"p.tsv": "gene_id\tprediction\tlabel\nA\thigh\t1\n"}), "-o", t / "s"], "column 'prediction': must be a finite number, got 'high'"),
     "summarize-predictions-no-truth": lambda e, t: (["summarize", "--manifest", manifest(t, "sample\ttask\tmodel\tfold\tpredictions\nA\tauto\tm\t1\tp.tsv\n", **{"p.tsv": "gene_id\tprediction\nA\t0.5\n"}), "-o", t / "s"], "no label or target column"),
     "summarize-metrics-json-broken": lambda e, t: (["summarize", "--manifest", manifest(t, "sample\ttask\tmodel\tfold\tpredictions\tmetrics\nA\tauto\tm\t1\tp.tsv\tm.json\n", **{"p.tsv": "gene_id\tprediction\tlabel\nA\t0.5\t1\n", "m.json": "{not json"}), "-o", t / "s"], "not valid JSON"),
+    "summarize-unknown-task": lambda e, t: (["summarize", "--manifest", manifest(t, "sample\ttask\tmodel\tfold\tpredictions\nA\tfoo\tm\t1\tp.tsv\n", **{"p.tsv": "gene_id\tprediction\tlabel\nA\t0.5\t1\n"}), "-o", t / "s"], "line 2, column 'task': unknown task 'foo'"),
+    "summarize-regression-over-labels": lambda e, t: (["summarize", "--manifest", manifest(t, "sample\ttask\tmodel\tfold\tpredictions\nA\tregression\tm\t1\tp.tsv\n", **{"p.tsv": "gene_id\tprediction\tlabel\nA\t0.5\t1\n"}), "-o", t / "s"], "a regression run needs a 'target' column"),
+    "summarize-prediction-empty": lambda e, t: (["summarize", "--manifest", manifest(t, "sample\ttask\tmodel\tfold\tpredictions\nA\tauto\tm\t1\tp.tsv\n", **{"p.tsv": "gene_id\tprediction\tlabel\nA\t\t1\n"}), "-o", t / "s"], "p.tsv line 2, column 'prediction': must be a finite number"),
+    # ---------------------------------------------------------------- report
+    "report-summary-missing": lambda e, t: (report_args(t, None), "no metrics.tsv"),
+    "report-metrics-unknown-task": lambda e, t: (report_args(t, {"metrics.tsv": METRICS.replace("classification", "foo")}), "metrics.tsv line 2, column 'task': 'foo' is not one of"),
+    "report-metrics-text-value": lambda e, t: (report_args(t, {"metrics.tsv": METRICS.replace("0.81", "high")}), "metrics.tsv line 2, column 'roc_auc': must be a finite number, got 'high'"),
+    "report-metrics-no-headline": lambda e, t: (report_args(t, {"metrics.tsv": "sample\ttask\tmodel\tfold\tstatus\nA\tclassification\tm\t1\tscored\n"}), "scored classification runs but no roc_auc column"),
+    "report-predictions-ragged": lambda e, t: (report_args(t, {"predictions.tsv": PREDICTIONS + "A\tclassification\n"}), "predictions.tsv line 4: 2 tab-separated fields"),
+    "report-predictions-empty": lambda e, t: (report_args(t, {"predictions.tsv": ""}), "predictions.tsv: empty file"),
+    "report-predictions-no-prediction": lambda e, t: (report_args(t, {"predictions.tsv": PREDICTIONS.replace("prediction", "pred")}), "missing column(s) prediction"),
+    "report-run-info-broken": lambda e, t: (report_args(t, {}, ["--run-info", write(t / "run.json", "{samples: [")]), "run.json: not a readable JSON run description"),
+    "report-run-info-not-object": lambda e, t: (report_args(t, {}, ["--run-info", write(t / "run.json", "[1, 2]")]), "must be an object"),
+    "report-truth-missing": lambda e, t: (report_args(t, {}, ["--truth", t / "truth.bedpe"]), "--truth"),
+    "report-truth-few-columns": lambda e, t: (report_args(t, {}, ["--truth", write(t / "truth.bedpe", "chr1\t1\t2\tchr1\t5\t6\tG\n")]), "truth.bedpe line 1: expected at least 8 tab-separated"),
+    "report-effects-ragged": lambda e, t: (report_args(t, {}, ["--interpretation", interpretation(t, {"effects.tsv": "gene_id\tkind\tdelta\nA\tknockout\n"})]), "effects.tsv line 2: 2 tab-separated fields"),
+    "report-effects-empty": lambda e, t: (report_args(t, {}, ["--interpretation", interpretation(t, {"effects.tsv": ""})]), "effects.tsv: empty file"),
+    "report-links-no-effect": lambda e, t: (report_args(t, {}, ["--interpretation", interpretation(t, {"links.bedpe": LINKS.replace("effect", "gain")})]), "links.bedpe: missing column(s) effect"),
+    "report-links-text-rank": lambda e, t: (report_args(t, {}, ["--interpretation", interpretation(t, {"links.bedpe": LINKS.replace("\t1\t0.2", "\tfirst\t0.2")})]), "links.bedpe line 2, column 'rank'"),
+    "report-profile-text": lambda e, t: (report_args(t, {}, ["--interpretation", interpretation(t, {"tracks/attribution_profile.tsv": "position\tH3K4me3\n0\tbig\n"})]), "attribution_profile.tsv line 2, column 'H3K4me3'"),
+    "report-versions-missing": lambda e, t: (report_args(t, {}, ["--versions", t / "v.yml"]), "--versions"),
+    # ---------------------------------------------------------------- perturb and predict: every destination checked first
+    "perturb-links-folder-missing": lambda e, t: (perturb_args(e, t, ["--links", t / "no" / "l.bedpe"]), "output folder"),
+    "perturb-interact-folder-missing": lambda e, t: (perturb_args(e, t, ["--interact", t / "no" / "l.interact"]), "output folder"),
+    "perturb-tracks-under-a-file": lambda e, t: (perturb_args(e, t, ["--tracks", write(t / "f", "x") / "tracks"]), "is not a folder"),
+    "perturb-output-folder-missing": lambda e, t: (perturb_args(e, t, [], out=t / "no" / "e.tsv"), "output folder"),
+    "perturb-silence-pcres-of-a-baseline": lambda e, t: (perturb_args(e, t, ["--silence", "H3K4me3", "--silence-at", "pcres"]), "--silence-at pcres: deepchrome reads no pCREs"),
+    "perturb-precision-unknown": lambda e, t: (perturb_args(e, t, ["--precision", "fp8"]), "--precision"),
+    "perturb-checkpoint-missing-keys": lambda e, t: (perturb_args(e, t, [], checkpoint=_stripped(e, t, "model_config")), "c.pt: a damaged chromoflow model file (missing model_config)"),
+    "perturb-checkpoint-unknown-model": lambda e, t: (perturb_args(e, t, [], checkpoint=_renamed_model(e, t)), "c.pt: unknown model 'bert'"),
+    "predict-attention-folder-missing": lambda e, t: (predict_args(e, t, extra=["--attention", t / "no" / "a.tsv"]), "output folder"),
+    "predict-bed-folder-missing": lambda e, t: (predict_args(e, t, extra=["--bed", t / "no" / "p.bed"]), "output folder"),
+    "predict-info-folder-missing": lambda e, t: (predict_args(e, t, extra=["--info", t / "no" / "i.json"]), "output folder"),
+    "predict-checkpoint-missing-keys": lambda e, t: (predict_args(e, t, checkpoint=_stripped(e, t, "dataset")), "c.pt: a damaged chromoflow model file (missing dataset)"),
+    "predict-checkpoint-unknown-model": lambda e, t: (predict_args(e, t, checkpoint=_renamed_model(e, t)), "c.pt: unknown model 'bert'"),
+    # ---------------------------------------------------------------- options that name themselves
+    "dataset-bin-sizes-twice": lambda e, t: (dataset_args(e, t, extra=["--bin-sizes", "100,100"]), "--bin-sizes"),
+    "dataset-seed-negative": lambda e, t: (dataset_args(e, t, extra=["--seed", "-1"]), "--seed"),
+    "simulate-seed-negative": lambda e, t: (["simulate", "--seed", "-1", "--genes", 20, "-o", t / "sim"], "--seed"),
+    "pcres-min-count-nan": lambda e, t: (pcres_args(e, t, contacts=_cool(t), extra=["--min-count", "nan"]), "--min-count nan: must be a finite number"),
+    "chrom-aliases-empty": lambda e, t: (pcres_args(e, t, extra=["--chrom-aliases", write(t / "a.txt", "")]), "empty chromosome alias file"),
+    "chrom-aliases-one-name-each": lambda e, t: (dataset_args(e, t, extra=["--chrom-aliases", write(t / "a.txt", "chr1\nchr2\n")]), "no chromosome with two names"),
+    "chrom-aliases-missing": lambda e, t: (pcres_args(e, t, extra=["--chrom-aliases", t / "a.txt"]), "a.txt: no such file"),
+    "expression-empty-gene-id": lambda e, t: (dataset_args(e, t, extra=["--expression", write(t / "e.tsv", "gene_id\tE003\nNA\t1\n")]), "line 2: empty gene id"),
+    "expression-featurecounts-other-sample": lambda e, t: (dataset_args(e, t, extra=["--expression", write(t / "e.tsv", "# Program:featureCounts v2\nGeneid\tChr\t/d/E004.bam\nENSG00000092201\tchr14\t5\n")]), "no column for sample 'E003'"),
+    "gff3-gene-without-id": lambda e, t: (genes_args(e, t, src=["--gtf", write(t / "a.gff3", "##gff-version 3\nchr1\tx\tgene\t1\t10\t.\t+\t.\tName=A\n")]), "line 2: a gene record with neither a gene_id nor an ID"),
+    "import-binned-na-count": lambda e, t: (["import-binned", "--csv", write(t / "a.csv", "".join(f"G,{b},0,{'NA' if b == 9 else 0},0,0,0,1\n" for b in range(1, 101))), "-o", t / "b.h5"], "line 9: column 4 must be a finite number, got 'NA'"),
+    "import-binned-short-gene": lambda e, t: (["import-binned", "--csv", write(t / "a.csv", "".join(f"G,{b},0,0,0,0,0,1\n" for b in range(1, 100))), "-o", t / "b.h5"], "gene 'G' has 99 rows"),
     # ---------------------------------------------------------------- coverage, simulate
     "coverage-bam-missing": lambda e, t: (["coverage", "--bam", t / "no.bam", "-o", t / "c.bw"], "track file does not exist"),
     "coverage-not-bam": lambda e, t: (["coverage", "--bam", write(t / "x.bam", "text"), "-o", t / "c.bw"], "not a readable BAM"),
@@ -281,6 +329,47 @@ CASES = {
     "unknown-subcommand": lambda e, t: (["bogus"], "No such command 'bogus'"),
     "unknown-option": lambda e, t: (["genes", "--gff", "x", "-o", t / "g.tsv"], "No such option"),
 }
+
+
+METRICS = "sample\ttask\tmodel\tfold\tstatus\troc_auc\tn\nA\tclassification\tchromoformer\t1\tscored\t0.81\t30\n"
+PREDICTIONS = "sample\ttask\tmodel\trun\tgene_id\tprediction\tlabel\theldout\nA\tclassification\tchromoformer\tfold1\tg1\t0.9\t1\t1\nA\tclassification\tchromoformer\tfold1\tg2\t0.2\t0\t1\n"
+LINKS = "#chrom1\tstart1\tend1\tchrom2\tstart2\tend2\tname\tscore\tstrand1\tstrand2\tgene_name\trank\teffect\tinteraction_score\tattention\tbaseline\tknocked_out\nchr1\t100\t101\tchr1\t5000\t6000\tg1\t0.2\t+\t.\tA\t1\t0.2\t3\t0.1\t0.9\t0.7\n"
+
+
+def report_args(t: Path, files: dict | None, extra=()):
+    """A summarize folder (valid metrics and predictions unless ``files`` replaces them; None: no folder)."""
+    folder = t / "summary"
+    if files is not None:
+        folder.mkdir(exist_ok=True)
+        for name, text in {"metrics.tsv": METRICS, "predictions.tsv": PREDICTIONS, **files}.items():
+            write(folder / name, text)
+    return ["report", "--summary", folder, *extra, "-o", t / "report.html"]
+
+
+def interpretation(t: Path, files: dict) -> Path:
+    folder = t / "interp"
+    (folder / "tracks").mkdir(parents=True, exist_ok=True)
+    for name, text in {"effects.tsv": "gene_id\tkind\tdelta\ng1\tknockout\t0.2\n", "links.bedpe": LINKS, "run.json": '{"sample": "A", "task": "classification", "model": "chromoformer"}', **files}.items():
+        write(folder / name, text)
+    return folder
+
+
+def perturb_args(e, t, extra, checkpoint=None, out=None):
+    return ["perturb", "--dataset", e / "E003.h5", "--checkpoint", checkpoint or e / "run" / "model.pt", "--silence", "H3K4me3", *extra, "-o", out or t / "e.tsv"]
+
+
+def _stripped(e: Path, t: Path, key: str) -> Path:
+    ck = torch.load(e / "run" / "model.pt", weights_only=True)
+    del ck[key]
+    torch.save(ck, t / "c.pt")
+    return t / "c.pt"
+
+
+def _renamed_model(e: Path, t: Path) -> Path:
+    ck = torch.load(e / "run" / "model.pt", weights_only=True)
+    ck["model"] = "bert"
+    torch.save(ck, t / "c.pt")
+    return t / "c.pt"
 
 
 def _cool(t: Path, balance=True) -> Path:
@@ -363,7 +452,7 @@ def test_bad_input(env, tmp_path, case, monkeypatch):
 
 
 def test_the_battery_is_large():
-    assert len(CASES) >= 140
+    assert len(CASES) >= 190
 
 
 # ------------------------------------------------------------------ signals and full disks
@@ -411,8 +500,11 @@ def tiny_disk(tmp_path):
         lambda e, d: ["coverage", "--bam", e / "reads.bam", "-o", d / "c.bw"],
         lambda e, d: ["dataset", "--sample", "E003", "--genes", e / "genes.tsv", "--pcres", e / "pcres.tsv", *track_args(e / "demo", "E003"), "--expression", e / "demo" / "expression.tsv", "-j", 2, "-o", d / "x.h5"],
         lambda e, d: ["train", "--dataset", e / "E003.h5", "--model", "chromoformer", "--task", "classification", "--fold", 1, "--config", "tiny", "--epochs", 1, "--batch-size", 4, "-o", d / "run"],
+        lambda e, d: ["perturb", "--dataset", e / "E003.h5", "--checkpoint", e / "run" / "model.pt", "--silence", "all", "--tracks", d / "tracks", "-o", d / "e.tsv"],
+        lambda e, d: ["import-binned", "--csv", DEMO.parent / "external" / "attentivechrome_toy" / "train.csv", "-o", d / "b.h5"],
+        lambda e, d: ["summarize", "--manifest", _run_manifest(e), "-o", d / "summary"],
     ],
-    ids=["simulate", "coverage", "dataset", "train"],
+    ids=["simulate", "coverage", "dataset", "train", "perturb-tracks", "import-binned", "summarize"],
 )
 def test_full_disk_is_one_line_and_no_partial_file(env, tiny_disk, make_args):
     fd = os.open(tiny_disk / "filler", os.O_WRONLY | os.O_CREAT)  # fill the disk to the last block
@@ -436,6 +528,58 @@ def test_full_disk_is_one_line_and_no_partial_file(env, tiny_disk, make_args):
         assert not (tiny_disk / "c.bw").exists()
     if args[0] == "dataset":
         assert not (tiny_disk / "x.h5").exists()
+    assert not [n for n in left if not n.startswith(".")], left  # no output at all: every command writes all or nothing
+
+
+def _run_manifest(e: Path) -> Path:
+    """A manifest of the env's training run (its held-out predictions and metrics), for summarize."""
+    path = e / "manifest.tsv"
+    if not path.exists():
+        path.write_text(f"sample\ttask\tmodel\tfold\tpredictions\tmetrics\nE003\tclassification\tdeepchrome\t1\t{e / 'run' / 'heldout.tsv'}\t{e / 'run' / 'metrics.json'}\n")
+    return path
+
+
+def test_a_failed_hdf5_write_after_the_space_check_is_one_line_and_no_crash(env, tiny_disk):
+    """The disk fills while the dataset is written (the up-front space check passed): one line, exit 1, no
+    signal 11 from the HDF5 library's teardown, nothing left."""
+    code = (
+        "import sys; import chromoflow.prep.dataset as d; d.require_space = lambda *a, **k: None; "
+        "from chromoflow.cli import main; sys.argv = ['chromoflow'] + sys.argv[1:]; main()"
+    )
+    args = ["dataset", "--sample", "E003", "--genes", env / "genes.tsv", "--pcres", env / "pcres.tsv", *track_args(env / "demo", "E003"), "--expression", env / "demo" / "expression.tsv", "-j", 1, "-o", tiny_disk / "x.h5"]
+    proc = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1, (proc.returncode, proc.stderr[-2000:])
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("Error:")]
+    assert len(lines) == 1 and "Traceback" not in proc.stderr and "space" in lines[0].lower(), proc.stderr
+    assert list(tiny_disk.iterdir()) == []
+
+
+def test_a_damaged_bigwig_is_one_line_on_stderr(env, tmp_path):
+    """libBigWig's own messages ([bwOpen] ...) stay off the terminal: the one line is chromoflow's."""
+    cut = truncated_copy(env / "demo" / "E003-H3K4me1.bw", tmp_path / "cut.bw", 0.6)
+    proc = _chromoflow("dataset", "--sample", "E003", "--genes", env / "genes.tsv", "--track", f"H3K4me1={cut}", "-j", 1, "-o", tmp_path / "x.h5")
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1 and err.strip().splitlines() == [f"Error: {cut}: not a readable bigWig file"], err
+
+
+def test_sigterm_while_tracks_are_written_leaves_nothing(env, tmp_path, monkeypatch):
+    """SIGTERM arrives after two attribution bigWigs are complete: neither they nor effects.tsv remain."""
+    from chromoflow.cli._base import Interrupted
+    from chromoflow.prep import bigwig
+
+    done = []
+    real = bigwig._verify
+
+    def verify_then_stop(path, chroms, bases, final=None):
+        real(path, chroms, bases, final)
+        done.append(final)
+        if len(done) == 2:
+            raise Interrupted(signal.SIGTERM)
+
+    monkeypatch.setattr(bigwig, "_verify", verify_then_stop)
+    res = run("perturb", "--dataset", env / "E003.h5", "--checkpoint", env / "run" / "model.pt", "--silence", "all", "--tracks", tmp_path / "tracks", "-o", tmp_path / "e.tsv")
+    assert res.exit_code == 128 + signal.SIGTERM and "stopped by SIGTERM" in res.output and len(done) == 2
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_write_errors_become_one_line(tmp_path, monkeypatch):

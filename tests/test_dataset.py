@@ -369,3 +369,39 @@ def test_many_pcre_slots_do_not_overflow(demo_copy, tmp_path):
     assert res.exit_code == 0, res.output
     ds = GeneDataset.load(out)
     assert ds.max_pcres == 200 and ds.genes.pcre_count.min() >= 0 and ds.genes.pcre_count.max() == 8
+
+
+# ------------------------------------------------------------------ chromosome aliases
+
+HG19_ALIASES = "# ucsc\tassembly\tgenbank\trefseq\nchr1\t1\tCM000663.1\tNC_000001.10\nchr8\t8\tCM000670.1\tNC_000008.10\nchr14\t14\tCM000676.1\tNC_000014.8\n"
+OLD_TABLE = "NC_000001.10\tchr1\trefseq\nNC_000008.10\tchr8\trefseq\n8\tchr8\tensembl\nNC_000014.8\tchr14\trefseq\n14\tchr14\tensembl\n"
+
+
+@pytest.mark.parametrize("layout", [HG19_ALIASES, OLD_TABLE], ids=["chromAlias.txt", "chromAlias-table"])
+def test_refseq_named_genes_with_ucsc_named_tracks_and_contacts(demo, demo_dataset, tmp_path, layout):
+    """The real demo genes named as RefSeq names chromosomes, with the UCSC-named bigWigs and pcHi-C list: the same
+    pCREs and features as with UCSC names, given the assembly's chromAlias file; a clear error without it."""
+    (tmp_path / "aliases.txt").write_text(layout)
+    refseq = {"chr1": "NC_000001.10", "chr8": "NC_000008.10", "chr14": "NC_000014.8"}
+    bed = pd.read_csv(demo / "genes.bed", sep="\t", header=None)
+    bed[0] = bed[0].map(refseq)
+    bed.to_csv(tmp_path / "genes.bed", sep="\t", header=False, index=False)
+    assert run("genes", "--bed", tmp_path / "genes.bed", "-o", tmp_path / "genes.tsv").exit_code == 0
+    res = run("pcres", "--genes", tmp_path / "genes.tsv", "--contacts", demo / "pcres.bedpe", "-o", tmp_path / "p.tsv")
+    assert res.exit_code == 1 and "--chrom-aliases" in res.output
+    res = run("pcres", "--genes", tmp_path / "genes.tsv", "--contacts", demo / "pcres.bedpe", "--chrom-aliases", tmp_path / "aliases.txt", "-o", tmp_path / "p.tsv")
+    assert res.exit_code == 0, res.output
+    res = run("dataset", "--sample", "E003", "--genes", tmp_path / "genes.tsv", "--pcres", tmp_path / "p.tsv", *track_args(demo, "E003"), "--expression", demo / "expression.tsv", "-j", 1, "-o", tmp_path / "x.h5")
+    assert res.exit_code == 1 and "--chrom-aliases" in res.output
+    res = run("dataset", "--sample", "E003", "--genes", tmp_path / "genes.tsv", "--pcres", tmp_path / "p.tsv", *track_args(demo, "E003"), "--expression", demo / "expression.tsv", "--chrom-aliases", tmp_path / "aliases.txt", "-j", 1, "-o", tmp_path / "x.h5")
+    assert res.exit_code == 0, res.output
+    ours, theirs = GeneDataset.load(tmp_path / "x.h5"), GeneDataset.load(demo_dataset)
+    order = pd.Series(np.arange(len(ours)), index=ours.genes.gene_id).reindex(theirs.genes.gene_id).to_numpy()  # RefSeq names sort otherwise
+    assert ours.genes.chrom.map({v: k for k, v in refseq.items()}).to_numpy()[order].tolist() == theirs.genes.chrom.tolist()
+    assert ours.genes.fold.to_numpy()[order].tolist() == theirs.genes.fold.tolist()  # the published split, from the tracks' names
+    a = ours.batch(order, pcre_format="dense")
+    b = theirs.batch(np.arange(len(theirs)), pcre_format="dense")
+    for size in theirs.bin_sizes:
+        np.testing.assert_array_equal(a["promoter"][size], b["promoter"][size])
+        np.testing.assert_array_equal(a["pcre"][size], b["pcre"][size])
+    np.testing.assert_array_equal(a["pcre_score"], b["pcre_score"])

@@ -114,7 +114,11 @@ def test_default_preset_keeps_chromoflows_safeguards(toy_dataset, tmp_path):
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("1,1,0,0,0\n", "not a multiple of 100"),
+        ("1,1,0,0,0\n", "line 1: gene '1' has 1 rows \\(bins\\); each gene needs 100"),
+        ("".join(f"7,{b},0,0,0,1\n" for b in range(1, 101)) + "".join(f"G2,{b},0,0,0,1\n" for b in range(1, 100)), "line 101: gene 'G2' has 99 rows"),
+        ("".join(f"1,{b},0,{'NA' if b == 5 else 0},0,1\n" for b in range(1, 101)), "line 5: column 4 must be a finite number, got 'NA'"),
+        ("".join(f"{'' if b == 3 else 'G'},{b},0,0,0,1\n" for b in range(1, 101)), "line 3: empty gene id ''"),
+        ("".join(f"G,{b},0,0,0,1\n" for b in range(1, 101)) + "".join(f"H,{b},0,0,0,1\n" for b in range(1, 101)) + "".join(f"G,{b},0,0,0,1\n" for b in range(1, 101)), "line 201: gene 'G' appears twice"),
         ("1,1,0,0,x,0\n" * 100, "column 5 must be a finite number, got 'x'"),
         ("".join(f"1,{b},0,0,0,2\n" for b in range(1, 101)), "label must be 0 or 1"),
         ("".join(f"1,{b if b != 7 else 9},0,0,0,1\n" for b in range(1, 101)), "expected bin 7 of gene '1'"),

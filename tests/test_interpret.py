@@ -302,7 +302,7 @@ def test_perturb_writes_every_output_or_none(models, sim_datasets, tmp_path, mon
 
     written = []
 
-    def fail_on_the_third(path, chroms, bases):  # a bigWig that does not write completely (e.g. a full disk)
+    def fail_on_the_third(path, chroms, bases, final=None):  # a bigWig that does not write completely (e.g. a full disk)
         written.append(path)
         if len(written) == 3:
             raise ChromoflowError(f"{path.name}: the bigWig did not write completely; is the disk full?")

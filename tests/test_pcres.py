@@ -470,3 +470,26 @@ def test_lists_are_recognised_by_content(demo, tmp_path, name):
     want = find_pcres(genes, str(demo / "pcres.bedpe"), PcreRules(anchors="first"))
     got = find_pcres(genes, str(path), PcreRules(anchors="first"))
     pd.testing.assert_frame_equal(got, want)
+
+
+def test_warnings_for_contacts_that_silently_give_less(demo, tmp_path, caplog):
+    """A score column of NaN only, contacts missing some of the genes' chromosomes, and matrix options with a list:
+    each is said, in one warning line."""
+    assert run("genes", "--bed", demo / "genes.bed", "-o", tmp_path / "genes.tsv").exit_code == 0
+    rows = [line.split("\t") for line in (demo / "pcres.bedpe").read_text().splitlines()]
+    (tmp_path / "nan.bedpe").write_text("".join("\t".join(r[:7] + ["NaN"] + r[8:]) + "\n" for r in rows))
+    res = run("pcres", "--genes", tmp_path / "genes.tsv", "--contacts", tmp_path / "nan.bedpe", "-o", tmp_path / "p.tsv")
+    assert res.exit_code == 0 and "the score column (column 8) holds no numbers" in res.output, res.output
+    (tmp_path / "chr14.bedpe").write_text("".join("\t".join(r) + "\n" for r in rows if r[0] == "chr14"))
+    res = run("pcres", "--genes", tmp_path / "genes.tsv", "--contacts", tmp_path / "chr14.bedpe", "--min-count", 2, "--no-balance", "-o", tmp_path / "p.tsv")
+    assert res.exit_code == 0, res.output
+    assert "no contacts on 2 of the genes' chromosomes (chr1, chr8): their 9 genes get no pCREs" in res.output
+    assert "--min-count, --no-balance apply to Hi-C matrices only; ignored for this interaction list" in res.output
+
+
+def test_hic_sharing_few_chromosomes_warns(tmp_path):
+    """The real dm6 .hic with genes on its chromosomes and on chromosomes it lacks."""
+    genes = pd.DataFrame({"gene_id": ["a", "b", "c"], "chrom": ["chr2L", "chr2R", "chr5"], "tss": [2_000_000, 2_000_000, 100], "strand": ["+", "+", "+"]})
+    write_genes(genes.assign(gene_name="", tss_all=genes.tss.astype(str)), tmp_path / "genes.tsv")
+    res = run("pcres", "--genes", tmp_path / "genes.tsv", "--contacts", EXTERNAL / "hic_test_file.hic", "--max-length", 100_000, "--min-count", 0, "-o", tmp_path / "p.tsv")
+    assert res.exit_code == 0 and "no contacts on 1 of the genes' chromosomes (chr5): their 1 genes get no pCREs" in res.output, res.output

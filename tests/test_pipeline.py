@@ -248,11 +248,15 @@ def test_profile_test_real(tmp_path):
         (lambda rows: [["cell A"] + r[1:] if i == 0 else r for i, r in enumerate(rows)], "line 2, column 'sample': 'cell A' must start with a letter or digit"),
         (lambda rows: rows[:-1], "sample 'cellB' has no track for mark(s) H3K9ac"),
         (lambda rows: [r[:3] + [f"{SIM}/contacts.mcool"] + r[4:] for r in rows], "a .mcool needs a resolution"),
+        (lambda rows: [[";".join(r)] for r in rows], "the samplesheet is ';'-separated"),
     ],
 )
 def test_bad_samplesheet_stops_before_any_task(tmp_path, mutate, message):
     rows = [[s, m, str(SIM / f"{s}-{m}.bw"), f"{SIM}/contacts.mcool::resolutions/5000", str(SIM / "expression.tsv")] for s in ("cellA", "cellB") for m in MARKS]
-    write_sheet(tmp_path / "bad.csv", mutate(rows))
+    if "';'-separated" in message:
+        (tmp_path / "bad.csv").write_text(";".join(["sample", "mark", "track", "contacts", "expression"]) + "\n" + "".join(r[0] + "\n" for r in mutate(rows)))
+    else:
+        write_sheet(tmp_path / "bad.csv", mutate(rows))
     proc = nextflow(tmp_path, "-profile", "test", "--input", tmp_path / "bad.csv", "--outdir", tmp_path / "results", check=False)
     assert proc.returncode != 0
     text = proc.stdout + proc.stderr
@@ -350,6 +354,9 @@ def test_single_fold_and_same_track_file_names(tmp_path):
         (["--genes", "/no/such/genes.gtf"], "--genes: /no/such/genes.gtf: file not found"),
         (["--pretrained", "/no/such/*.pt"], "--pretrained: no file matches"),
         (["--seed", "-1"], "--seed: -1 is below the minimum 0"),
+        (["--perturb_silence", "H3K99me9"], "--perturb_silence H3K99me9: no mark H3K99me9 in the samplesheet"),
+        (["--pretrained", str(SIM / "genes.gtf")], "genes.gtf: not a PyTorch checkpoint"),
+        (["--validate_params", "false", "--folds", "1,x"], "--folds 1,x: 'x' is not a fold number"),
     ],
 )
 def test_bad_parameters_stop_before_any_task(tmp_path, args, message):
@@ -367,3 +374,40 @@ def test_expression_table_must_name_every_sample(tmp_path):
     proc = nextflow(tmp_path, "-profile", "test", "--input", tmp_path / "sheet.csv", "--outdir", tmp_path / "r", check=False)
     text = proc.stdout + proc.stderr
     assert proc.returncode != 0 and "column 'expression': expr.tsv has no column for sample 'cellB'" in text, text[-2000:]
+
+
+def test_gpu_profile_publishes_only_fold_folders(tmp_path):
+    """-profile test,gpu (all of a sample x task x model's folds in one task), stub run: training/<s>/<t>/<m>/ holds
+    exactly fold1..fold4 with each fold's files, and the summary gets every fold's run."""
+    out = tmp_path / "results"
+    nextflow(tmp_path, "-stub-run", "-profile", "test,gpu", "--outdir", out)
+    for sample in ("cellA", "cellB"):
+        for model in ("chromoformer", "attentivechrome", "deepchrome"):
+            folder = out / "training" / sample / "classification" / model
+            assert sorted(p.name for p in folder.iterdir()) == ["fold1", "fold2", "fold3", "fold4"], sorted(folder.iterdir())
+            for k in (1, 2, 3, 4):
+                assert sorted(p.name for p in (folder / f"fold{k}").iterdir()) == ["heldout.tsv", "metrics.json", "model.pt"]
+        interp = out / "interpretation" / sample / "classification" / "chromoformer"
+        assert sorted(p.name for p in interp.iterdir()) == ["fold1", "fold2", "fold3", "fold4"]
+    (task,) = [d for d in (tmp_path / "work").glob("*/*") if (d / "manifest.tsv").exists()]
+    manifest = pd.read_csv(task / "manifest.tsv", sep="\t")
+    assert len(manifest) == 2 * 3 * 4 and sorted(set(manifest.fold)) == [1, 2, 3, 4]
+    assert all((task / "runs" / p).exists() for p in manifest.predictions) and manifest.predictions.is_unique
+
+
+def test_spreadsheet_samplesheet_and_tool_expression_tables(tmp_path):
+    """An Excel-saved samplesheet (BOM, CRLF, trailing empty columns and rows) naming a featureCounts table whose
+    sample columns are BAM paths: accepted, and every sample gets its dataset and training (stub run)."""
+    expr = pd.read_csv(SIM / "expression.tsv", sep="\t")
+    with open(tmp_path / "counts.txt", "w") as fh:
+        fh.write('# Program:featureCounts v2.0.6; Command:"featureCounts" "-o" "counts.txt"\n')
+        fh.write("Geneid\tChr\tStart\tEnd\tStrand\tLength\t/data/cellA.sorted.bam\t/data/cellB.sorted.bam\n")
+        for r in expr.itertuples():
+            fh.write(f"{r.gene_id}\tchr1\t1\t2\t+\t1\t{r.cellA}\t{r.cellB}\n")
+    lines = ["sample,mark,track,contacts,expression,,"]
+    lines += [f"{s},{m},{SIM / f'{s}-{m}.bw'},{SIM}/contacts.mcool::resolutions/5000,{tmp_path / 'counts.txt'},," for s in ("cellA", "cellB") for m in MARKS]
+    lines += [",,,,,,", ",,,,,,"]
+    (tmp_path / "sheet.csv").write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode())
+    nextflow(tmp_path, "-stub-run", "-profile", "test", "--input", tmp_path / "sheet.csv", "--models", "deepchrome", "--folds", 1, "--outdir", tmp_path / "r")
+    t = trace(tmp_path / "r")
+    assert t.name.str.contains("DATASET").sum() == 2 and t.name.str.contains("TRAIN").sum() == 2 and (t.status == "COMPLETED").all()

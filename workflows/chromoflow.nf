@@ -90,7 +90,8 @@ workflow CHROMOFLOW {
     }
     // Distinct sources with the same file name get numbered ids.
     sources.values().groupBy { it[0].id }.each { id, list -> if (list.size() > 1) list.eachWithIndex { src, i -> src[0].id = "${id}.${i + 1}" } }
-    PCRES(Channel.fromList(sources.values().toList()), genes)
+    def aliases = params.chrom_aliases ? file(params.chrom_aliases.toString()) : []
+    PCRES(Channel.fromList(sources.values().toList()), genes, aliases)
     ch_versions = ch_versions.mix(PCRES.out.versions)
     ch_sample_pcres = Channel.fromList(sample_source.collect { name, key -> [key, name] })
         .combine(PCRES.out.pcres.map { meta, tsv -> [meta.key, tsv] }, by: 0)
@@ -99,7 +100,7 @@ workflow CHROMOFLOW {
 
     ch_dataset_in = ch_sample_tracks.join(ch_sample_pcres)
         .map { name, tracks, pcres -> [[id: name, marks: marks], tracks, pcres, samples[name].expression ?: []] }
-    DATASET(ch_dataset_in, genes)
+    DATASET(ch_dataset_in, genes, aliases)
     ch_versions = ch_versions.mix(DATASET.out.versions)
     ch_datasets = DATASET.out.dataset.map { meta, h5 -> [meta.id, h5] }
 

@@ -11,7 +11,7 @@ process GENES {
     path 'versions.yml',                 emit: versions
 
     script:
-    def gtf = annotation.name ==~ /(?i).*\.(gtf|gff)(\.gz)?$/
+    def gtf = annotation.name ==~ /(?i).*\.(gtf|gff|gff3)(\.gz)?$/  // GFF3 is read by the same reader
     def opts = (task.ext.args ?: [:]).findAll { k, v -> gtf || k != '--gene-type' }  // a biotype filter needs a GTF
     """
     chromoflow-genes ${gtf ? '--gtf' : '--bed'} ${Shell.quote(annotation)} ${Shell.options(opts)} -o genes.tsv

@@ -6,6 +6,7 @@ process PCRES {
     input:
     tuple val(meta), path(contacts)
     path genes
+    path aliases   // UCSC chromAlias.txt, or [] for none
 
     output:
     tuple val(meta), path("${meta.id}.pcres.tsv"), emit: pcres
@@ -16,7 +17,7 @@ process PCRES {
     // (.name, not the path itself: Nextflow shell-escapes paths interpolated into strings.)
     def source = contacts.name + (meta.uri_suffix ?: '')
     """
-    chromoflow-pcres --genes ${Shell.quote(genes)} --contacts ${Shell.quote(source)} ${Shell.options(task.ext.args)} -o ${Shell.quote("${meta.id}.pcres.tsv")}
+    chromoflow-pcres --genes ${Shell.quote(genes)} --contacts ${Shell.quote(source)} ${Shell.options(['--chrom-aliases': aliases ?: null])} ${Shell.options(task.ext.args)} -o ${Shell.quote("${meta.id}.pcres.tsv")}
 
     ${Shell.versions(task.process, ['hictkpy'])}
     """

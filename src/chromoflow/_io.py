@@ -109,6 +109,41 @@ def check_destinations(files=(), folders=()) -> None:
             raise ChromoflowError(f"{path}: cannot write into {existing} (read-only or permission denied); choose an output folder you can write to")
 
 
+_NATIVE_WRITE_FAILED = False
+
+
+@contextlib.contextmanager
+def native_writes() -> Iterator[None]:
+    """Mark a block of writes through a C library that cannot recover from a failed write (HDF5: on a full disk it
+    crashes the process when it shuts down). If the block fails, the command exits without that library's
+    teardown (:func:`native_write_failed`), after its one-line message and Python's own cleanup."""
+    global _NATIVE_WRITE_FAILED
+    try:
+        yield
+    except (OSError, RuntimeError):  # what h5py raises for a failed write (bad input is a ChromoflowError)
+        _NATIVE_WRITE_FAILED = True
+        raise
+
+
+def native_write_failed() -> bool:
+    return _NATIVE_WRITE_FAILED
+
+
+def require_space(path, nbytes: int, what: str = "it") -> None:
+    """Refuse up front when the file system of ``path`` has less than ``nbytes`` (plus a margin) free."""
+    folder = Path(path).parent if str(Path(path).parent) else Path(".")
+    while not folder.exists():
+        folder = folder.parent
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return
+    free = st.f_bavail * st.f_frsize
+    need = int(nbytes * 1.05) + (1 << 20)
+    if free < need:
+        raise ChromoflowError(f"{path}: {what} needs about {need / 2**20:.1f} MB, but only {free / 2**20:.1f} MB are free on that disk; free some space or choose another output folder")
+
+
 # Errors that mean "the output cannot be written here", as opposed to bad input.
 _WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS}
 

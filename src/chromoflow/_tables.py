@@ -73,6 +73,34 @@ def read_table(path, required: list[str], what: str, hint: str = "", dtype=None,
     return frame
 
 
+def numeric_columns(frame, path, columns, required=(), choices: dict | None = None):
+    """Parse ``columns`` of a :func:`read_table` frame as numbers in place: empty cells become NaN, anything else
+    that is not a finite number is a one-line error naming the file, line and column. ``required`` columns may not
+    be empty; ``choices`` maps a column to its allowed values (checked on the text)."""
+    import pandas as pd
+
+    for col, allowed in (choices or {}).items():
+        if col in frame.columns:
+            bad = ~frame[col].isin(list(allowed))
+            if bad.any():
+                i = int(np.flatnonzero(bad.to_numpy())[0])
+                raise ChromoflowError(f"{path} line {row_line(frame, i)}, column {col!r}: {frame[col].iat[i]!r} is not one of {', '.join(map(str, allowed))}")
+    for col in columns:
+        if col not in frame.columns:
+            continue
+        text = frame[col].astype(str).str.strip()
+        values = pd.to_numeric(text.where(text != "", None), errors="coerce")
+        empty = text.isin(["", "NA", "NaN", "nan"])
+        bad = (values.isna() & ~empty) | ~np.isfinite(values.fillna(0).astype(float))
+        if col in required:
+            bad |= empty
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ChromoflowError(f"{path} line {row_line(frame, i)}, column {col!r}: must be a finite number, got {frame[col].iat[i]!r}")
+        frame[col] = values.where(~empty, np.nan).astype(float)
+    return frame
+
+
 def row_line(frame, i: int) -> int:
     """The file line of row ``i`` of a frame from :func:`read_table`."""
     numbers = frame.attrs.get("lines")

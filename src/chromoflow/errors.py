@@ -16,3 +16,13 @@ class ChromoflowError(Exception):
 def at_line(path, line_no: int, problem: str) -> ChromoflowError:
     """An error located at ``path`` line ``line_no`` (1-based)."""
     return ChromoflowError(f"{path} line {line_no}: {problem}")
+
+
+def option(flag: str) -> str:
+    """How to pass a command-line option where the error is read: ``--allow-missing-chroms`` from the
+    command line, ``--allow_missing_chroms`` in the pipeline (whose tasks set ``CHROMOFLOW_PIPELINE``)."""
+    import os
+
+    if os.environ.get("CHROMOFLOW_PIPELINE"):
+        return f"the pipeline parameter --{flag.lstrip('-').replace('-', '_')}"
+    return flag

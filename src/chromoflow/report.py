@@ -29,7 +29,7 @@ import pandas as pd
 
 from ._io import atomic_output
 from .errors import ChromoflowError
-from .training.metrics import HEADLINE, average_precision, pearson, roc_auc, roc_curve, spearman
+from .training.metrics import HEADLINE, average_precision, pearson, precision_recall_curve, roc_auc, roc_curve, spearman
 from .training.plots import _pyplot
 
 CSS = """
@@ -126,9 +126,8 @@ def curves(predictions: pd.DataFrame) -> list[str]:
                 y, p = s.label.to_numpy(int), s.prediction.to_numpy(float)
                 fpr, tpr = roc_curve(y, p)
                 ax1.plot(fpr, tpr, lw=1.6, label=f"{m} (AUC {roc_auc(y, p):.3f})")
-                order = np.argsort(-p, kind="mergesort")
-                tp = np.cumsum(y[order])
-                ax2.plot(tp / max(y.sum(), 1), tp / np.arange(1, len(y) + 1), lw=1.4, label=f"{m} (AP {average_precision(y, p):.3f})")
+                recall, precision = precision_recall_curve(y, p)  # the steps whose area is the AP in the legend
+                ax2.step(np.r_[0.0, recall], np.r_[precision[:1], precision], where="pre", lw=1.4, label=f"{m} (AP {average_precision(y, p):.3f})")
             ax1.plot([0, 1], [0, 1], ls="--", c="grey", lw=1, label="chance")
             ax1.set(xlabel="false positive rate", ylabel="true positive rate", title=f"{sample}: ROC, held-out genes, all folds")
             base = sub.label.mean()
@@ -153,23 +152,19 @@ def curves(predictions: pd.DataFrame) -> list[str]:
     return figs
 
 
-def interpretation_sections(folders: list[Path], truth: Path | None) -> str:
-    """One section per sample x task x model: the folds' links together, their attribution profiles averaged."""
+def interpretation_sections(groups: dict, planted: pd.DataFrame | None) -> str:
+    """One section per sample x task x model (see :func:`load_interpretations`): the folds' links together, their
+    attribution profiles averaged."""
     from .interpret.attribution import profile_plot
 
-    groups: dict[tuple, list[Path]] = {}
-    for folder in folders:
-        meta = json.loads((folder / "run.json").read_text()) if (folder / "run.json").exists() else {}
-        key = (str(meta.get("sample", folder.name)), str(meta.get("task", "")), str(meta.get("model", "")))
-        groups.setdefault(key, []).append(folder)
     parts = []
     for (sample, task, model), members in sorted(groups.items()):
         parts.append(f"<h3>{html.escape(' · '.join(x for x in (sample, task, model) if x))} ({len(members)} fold{'s' if len(members) > 1 else ''})</h3>")
-        links = [pd.read_csv(f / "links.bedpe", sep="\t").rename(columns={"#chrom1": "chrom1"}) for f in members if (f / "links.bedpe").exists()]
+        links = [m["links"] for m in members if m["links"] is not None]
         links = pd.concat(links, ignore_index=True) if links else pd.DataFrame()
         if len(links):
-            parts.append(links_section(links, truth))
-        profiles = [pd.read_csv(f / "tracks" / "attribution_profile.tsv", sep="\t") for f in members if (f / "tracks" / "attribution_profile.tsv").exists()]
+            parts.append(links_section(links, planted))
+        profiles = [m["profile"] for m in members if m["profile"] is not None]
         if profiles:
             prof = pd.concat(profiles).groupby("position", sort=True).mean().reset_index()
             parts.append("<p>Where each mark matters along the promoter window (gradient × input, mean over the held-out genes of every fold, transcription direction; per-mark bigWigs are in each fold's <code>tracks/</code>):</p>")
@@ -183,7 +178,7 @@ def interpretation_sections(folders: list[Path], truth: Path | None) -> str:
     return "\n".join(parts)
 
 
-def links_section(links: pd.DataFrame, truth: Path | None) -> str:
+def links_section(links: pd.DataFrame, planted: pd.DataFrame | None) -> str:
     plt = _pyplot()
     out = []
     top = links.sort_values("effect", ascending=False).head(15)
@@ -208,21 +203,19 @@ def links_section(links: pd.DataFrame, truth: Path | None) -> str:
     if rho is not None:
         agree = "mostly the ones" if rho > 0.5 else ("partly the ones" if rho > 0.2 else "not the ones")
         out.append(f"<p>The elements the model attends to are {agree} whose removal changes its prediction (Spearman ρ = {rho:.2f} over {int(links['attention'].notna().sum())} links).</p>")
-    if truth is not None and truth.exists():
-        out.append(planted_recovery(links, truth))
+    if planted is not None:
+        out.append(planted_recovery(links, planted))
     return "\n".join(out)
 
 
-def planted_recovery(links: pd.DataFrame, interactions: Path) -> str:
+def planted_recovery(links: pd.DataFrame, planted: pd.DataFrame) -> str:
     """Simulated data: share of genes whose top-ranked link is a planted enhancer, vs ranking at random."""
-    inter = pd.read_csv(interactions, sep="\t", header=None)
-    planted = inter[inter[7] >= 3.0]  # the simulator's planted loops score >= 3; decoys < 3
     hits, chance, n = 0, 0.0, 0
     for gene, sub in links.groupby("name"):
-        mine = planted[planted[6] == gene]
+        mine = planted[planted.gene == gene]
         if mine.empty or len(sub) < 2:
             continue
-        overlap = np.array([((mine[4] < e) & (mine[5] > s)).any() for s, e in zip(sub.start2, sub.end2)])
+        overlap = np.array([((mine.start < e) & (mine.end > s)).any() for s, e in zip(sub.start2, sub.end2)])
         if not overlap.any() or overlap.all():
             continue
         n += 1
@@ -237,27 +230,100 @@ def planted_recovery(links: pd.DataFrame, interactions: Path) -> str:
     )
 
 
+# ------------------------------------------------------------------ inputs, each checked: one line per problem
+
+METRIC_TEXT = ("sample", "task", "model", "fold", "status", "trained_on", "checkpoint")
+LINK_NUMBERS = ("start1", "end1", "start2", "end2", "score", "rank", "effect", "interaction_score", "attention", "baseline", "knocked_out")
+
+
+def load_summary(summary: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """metrics.tsv and predictions.tsv of a ``summarize`` folder, every value checked."""
+    from ._tables import numeric_columns, read_table
+    from .models import TASKS
+
+    for name in ("metrics.tsv", "predictions.tsv"):
+        if not (summary / name).is_file():
+            raise ChromoflowError(f"{summary}: no {name}; give the folder 'chromoflow summarize' wrote")
+    metrics = read_table(summary / "metrics.tsv", ["sample", "task", "model", "fold"], "metrics table", hint="written by 'chromoflow summarize'", allow_empty=True)
+    numeric_columns(metrics, summary / "metrics.tsv", [c for c in metrics.columns if c not in METRIC_TEXT], choices={"task": TASKS})
+    if "status" not in metrics.columns:
+        metrics["status"] = "scored"
+    for task in set(metrics.loc[metrics.status == "scored", "task"]):
+        if HEADLINE[task] not in metrics.columns:
+            raise ChromoflowError(f"{summary / 'metrics.tsv'}: scored {task} runs but no {HEADLINE[task]} column")
+    predictions = read_table(summary / "predictions.tsv", ["sample", "task", "model", "gene_id", "prediction"], "predictions table", hint="written by 'chromoflow summarize'", allow_empty=True)
+    numeric_columns(predictions, summary / "predictions.tsv", ("prediction", "label", "target", "heldout", "fold", "tss"), required=("prediction",), choices={"task": TASKS})
+    return metrics, predictions
+
+
+def load_run_info(path) -> dict:
+    try:
+        info = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ChromoflowError(f"--run-info {path}: no such file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ChromoflowError(f"{path}: not a readable JSON run description ({' '.join(str(exc).split())[:150]})") from None
+    if not isinstance(info, dict):
+        raise ChromoflowError(f"{path}: a JSON run description must be an object (samples, marks, folds, …), got {type(info).__name__}")
+    if not isinstance(info.get("samples", []), list) or not all(isinstance(r, dict) for r in info.get("samples", [])):
+        raise ChromoflowError(f"{path}: 'samples' must be a list of objects (one per sample)")
+    if not isinstance(info.get("parameters", {}), dict) or not isinstance(info.get("outputs", {}), dict):
+        raise ChromoflowError(f"{path}: 'parameters' and 'outputs' must be objects")
+    return info
+
+
+def load_interpretations(folders: list[Path]) -> dict:
+    """{(sample, task, model): [{"links": frame | None, "profile": frame | None}, ...]} from ``perturb`` folders."""
+    from ._tables import numeric_columns, read_table
+
+    groups: dict[tuple, list] = {}
+    for folder in folders:
+        meta = {}
+        if (folder / "run.json").exists():
+            meta = load_run_info(folder / "run.json")
+        read_table(folder / "effects.tsv", ["gene_id", "kind", "delta"], "effects table", hint="written by 'chromoflow perturb'", allow_empty=True)
+        links = None
+        if (folder / "links.bedpe").exists():
+            links = read_table(folder / "links.bedpe", ["#chrom1", "start1", "end1", "chrom2", "start2", "end2", "name", "rank", "effect"], "links table", hint="written by 'chromoflow perturb --links'", allow_empty=True)
+            links = numeric_columns(links.rename(columns={"#chrom1": "chrom1"}), folder / "links.bedpe", LINK_NUMBERS, required=("start1", "start2", "end2", "rank", "effect"))
+        profile = None
+        if (folder / "tracks" / "attribution_profile.tsv").exists():
+            path = folder / "tracks" / "attribution_profile.tsv"
+            profile = read_table(path, ["position"], "attribution profile", hint="written by 'chromoflow perturb --tracks'")
+            profile = numeric_columns(profile, path, list(profile.columns), required=list(profile.columns))
+        key = (str(meta.get("sample", folder.name)), str(meta.get("task", "")), str(meta.get("model", "")))
+        groups.setdefault(key, []).append({"links": links, "profile": profile})
+    return groups
+
+
+def load_truth(path) -> pd.DataFrame:
+    """The simulator's interactions.bedpe: (gene, start, end) of the planted enhancers (score >= 3; decoys score less)."""
+    from ._tables import column, read_rows
+
+    _, rows, lines = read_rows(path, 8, "interaction (BEDPE with the gene in column 7 and the score in column 8)", header="auto", int_cols=(4,))
+    start, end = column(rows, lines, 4, path, "start2"), column(rows, lines, 5, path, "end2")
+    score = column(rows, lines, 7, path, "score", kind=float)
+    frame = pd.DataFrame({"gene": [r[6] for r in rows], "start": start, "end": end, "score": score})
+    return frame[frame.score >= 3.0]
+
+
 # ------------------------------------------------------------------ page
 
 
 def write_report(summary, out, interpretation=(), run_info=None, truth=None, title: str = "chromoflow report", versions=None) -> None:
     summary = Path(summary)
-    for name in ("metrics.tsv", "predictions.tsv"):
-        if not (summary / name).is_file():
-            raise ChromoflowError(f"{summary}: no {name}; give the folder 'chromoflow summarize' wrote")
-    from ._tables import read_table
-
-    metrics = read_table(summary / "metrics.tsv", ["sample", "task", "model", "fold"], "metrics table")
-    for c in metrics.columns:
-        if c not in ("sample", "task", "model", "fold", "status", "trained_on", "checkpoint"):
-            metrics[c] = pd.to_numeric(metrics[c], errors="coerce")
-    predictions = pd.read_csv(summary / "predictions.tsv", sep="\t")
-    info = {}
-    if run_info:
-        try:
-            info = json.loads(Path(run_info).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ChromoflowError(f"{run_info}: not a readable JSON run description ({exc})") from None
+    metrics, predictions = load_summary(summary)
+    info = load_run_info(run_info) if run_info else {}
+    folders = [Path(f) for f in interpretation]
+    for f in folders:
+        if not f.is_dir() or not (f / "effects.tsv").is_file():
+            raise ChromoflowError(f"--interpretation {f}: not a folder with 'chromoflow perturb' outputs (effects.tsv, links.bedpe, tracks/)")
+    sections = load_interpretations(folders)
+    if truth is not None and not Path(truth).is_file():
+        raise ChromoflowError(f"--truth {truth}: no such file (the simulation's interactions.bedpe)")
+    planted = load_truth(truth) if truth else None
+    if versions is not None and not Path(versions).is_file():
+        raise ChromoflowError(f"--versions {versions}: no such file")
     gain_text, gain = gain_from_contacts(metrics)
     table = metrics_table(metrics)
     page = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>{CSS}</style></head><body><main>"]
@@ -298,13 +364,9 @@ def write_report(summary, out, interpretation=(), run_info=None, truth=None, tit
     for uri, alt in curves(predictions):
         page.append(_img(uri, alt))
     # Interpretation
-    folders = [Path(f) for f in interpretation]
-    for f in folders:
-        if not f.is_dir() or not (f / "effects.tsv").is_file():
-            raise ChromoflowError(f"--interpretation {f}: not a folder with 'chromoflow perturb' outputs (effects.tsv, links.bedpe, tracks/)")
     if folders:
         page.append("<h2 id='why'>Which elements drive the predictions</h2>")
-        page.append(interpretation_sections(folders, Path(truth) if truth else None))
+        page.append(interpretation_sections(sections, planted))
     # Files
     page.append("<h2 id='files'>Where the outputs are</h2>")
     files = info.get("outputs") or {

@@ -97,6 +97,7 @@ class SafeCommand(click.Command):
         try:
             return super().invoke(ctx)
         except ChromoflowError as exc:
+            _exit_if_native_library_failed(str(exc))
             raise click.ClickException(str(exc)) from None
         except click.UsageError as exc:
             raise _one_line_usage(ctx, exc) from None
@@ -115,6 +116,21 @@ class SafeCommand(click.Command):
         finally:
             for sig, old in handlers.items():
                 signal.signal(sig, old)
+
+
+def _exit_if_native_library_failed(message: str) -> None:
+    """After a failed HDF5 write, exit now: the library's own teardown at process exit would crash (signal 11)."""
+    from .._io import native_write_failed
+
+    if not native_write_failed():
+        return
+    import atexit
+
+    click.echo(f"Error: {message}", err=True)
+    atexit._run_exitfuncs()  # Python's cleanup (temporary folders) still runs; only the C library's is skipped
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(1)
 
 
 class SafeGroup(click.Group):

@@ -1,6 +1,8 @@
 import click
 
-from ..log import note
+from ..genome import ChromAliases
+from ..log import note, warn
+from ..prep.contacts import contact_format
 from ..prep.genes import read_genes
 from ..prep.pcres import MATRIX_BAND, PcreRules, find_pcres, write_pcres
 from ._base import command
@@ -23,8 +25,9 @@ from ._base import command
 @click.option("--min-count", default=5, show_default=True, type=click.FloatRange(0), help="Matrices: minimum raw reads in a partner pixel (sparse maps make most top O/E pixels single reads).")
 @click.option("--normalization", default="auto", show_default=True, help="Matrices: balancing weights (cooler column or .hic normalisation: weight, KR, SCALE, ICE, VC, …); auto = weight, else SCALE, KR, ICE, VC_SQRT, VC.")
 @click.option("--no-balance", is_flag=True, help="Matrices: score raw counts (observed/expected) instead of normalised ones.")
+@click.option("--chrom-aliases", type=click.Path(dir_okay=False), help="UCSC chromAlias.txt of the assembly: match contacts and genes whose chromosome names differ (RefSeq, GenBank, Ensembl, UCSC).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output pcres.tsv (gene_id, rank, chrom, start, end, score).")
-def command(genes_path, contacts, min_score, max_pcres, max_length, max_distance, min_distance, anchors, score_column, min_count, normalization, no_balance, output):
+def command(genes_path, contacts, min_score, max_pcres, max_length, max_distance, min_distance, anchors, score_column, min_count, normalization, no_balance, chrom_aliases, output):
     """Putative cis-regulatory elements (pCREs) of each gene from 3D contacts.
 
     Partners of all of a gene's TSSs are pooled; the published Chromoformer
@@ -37,8 +40,11 @@ def command(genes_path, contacts, min_score, max_pcres, max_length, max_distance
         min_score=min_score, max_pcres=max_pcres, max_length=max_length, max_distance=max_distance, min_distance=min_distance,
         min_count=min_count, anchors=anchors, score_column=score_column, balance=not no_balance, normalization=normalization,
     )
+    matrix_only = [f"--{k}" for k, v, default in (("min-count", min_count, 5), ("normalization", normalization, "auto"), ("no-balance", no_balance, False)) if v != default]
+    if matrix_only and contact_format(contacts) in ("bedpe", "ibed"):
+        warn(f"{contacts}: {', '.join(matrix_only)} apply to Hi-C matrices only; ignored for this interaction list")
     notes: list[str] = []
-    pcres = find_pcres(genes, contacts, rules, notes=notes)
+    pcres = find_pcres(genes, contacts, rules, notes=notes, aliases=ChromAliases.read(chrom_aliases) if chrom_aliases else None)
     for line in notes:
         note(f"{contacts}: {line}")
     write_pcres(pcres, output)

@@ -6,7 +6,7 @@ from ._base import command
 
 @command("simulate")
 @click.option("--genes", "n_genes", default=1000, show_default=True, type=click.IntRange(20), help="Number of genes (genome size scales with it: ~150 kb per gene).")
-@click.option("--seed", default=0, show_default=True, type=int, help="Random seed; the same seed gives the same files.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(0), help="Random seed; the same seed gives the same files.")
 @click.option("--cool/--no-cool", default=True, show_default=True, help="Write contacts.mcool (skip for very large genomes; interactions.bedpe is always written).")
 @click.option("--assembly", default="hg19", show_default=True, type=click.Choice(["hg19", "mm10"]), help="Shape the genome's chromosomes like this assembly's (human or mouse).")
 @click.option("-o", "--outdir", required=True, type=click.Path(file_okay=False), help="Output folder.")

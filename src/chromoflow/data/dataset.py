@@ -5,12 +5,12 @@ Layout (``format = "chromoflow-dataset"``, ``format_version = 1``)::
     /genes/gene_id, chrom      str     (G,)
     /genes/tss                 int64   (G,)  0-based TSS
     /genes/strand              int8    (G,)  +1 / -1
-    /genes/fold                int8    (G,)  1..K, 0 = in no fold
+    /genes/fold                int32   (G,)  1..K, 0 = in no fold
     /genes/expression          float64 (G,)  NaN = not in the expression table
     /genes/label               int8    (G,)  1 = expression >= median, 0 below, -1 unknown
     /genes/target              float32 (G,)  log2(expression + 1), NaN unknown
     /genes/pcre_offset         int64   (G,)  first row of the gene's pCREs in /pcres
-    /genes/pcre_count          int8    (G,)  number of pCREs (0..max_pcres)
+    /genes/pcre_count          int32   (G,)  number of pCREs (0..max_pcres)
     /promoter/<b>              float32 (G, window/b, M)   b = 2000, 500, 100
     /pcres/chrom               str     (P,)  rows grouped by gene, best rank first
     /pcres/start, end          int64   (P,)

@@ -130,11 +130,15 @@ def _chrom_sizes(ds) -> dict:
     from ..prep.tracks import open_track
 
     sources = json.loads(ds.attrs.get("sources", "{}") or "{}")
+    renamed = json.loads(ds.attrs.get("track_chroms", "{}") or "{}")  # the genes' chromosome names where the track's differ
     for path in (sources.get("tracks") or {}).values():
         try:
             t = open_track(path)
             sizes = dict(t.chroms)
             t.close()
+            for gene_name, track_name in renamed.items():
+                if track_name in sizes:
+                    sizes[gene_name] = sizes.pop(track_name)
             return sizes
         except Exception:  # noqa: BLE001 - the track may have moved since; fall back below
             continue

@@ -10,12 +10,33 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
 
 from .._io import atomic_output
 from ..errors import ChromoflowError
+
+
+@contextlib.contextmanager
+def quiet_libbigwig():
+    """Keep libBigWig's own messages (it writes them to the process's stderr, e.g. ``[bwOpen] bwg->idx is NULL``) off
+    the terminal: chromoflow reports the problem itself, in one line."""
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # stderr is not a file (e.g. captured in a test)
+        yield
+        return
+    sys.stderr.flush()
+    saved, devnull = os.dup(fd), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    try:
+        yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(devnull)
 
 
 class _Writer:
@@ -30,23 +51,27 @@ class _Writer:
         starts, ends = np.asarray(starts, np.int64), np.asarray(ends, np.int64)
         if not len(starts):
             return
-        self._bw.addEntries([chrom] * len(starts), starts.tolist(), ends=ends.tolist(), values=np.asarray(values, float).tolist())
+        with quiet_libbigwig():
+            self._bw.addEntries([chrom] * len(starts), starts.tolist(), ends=ends.tolist(), values=np.asarray(values, float).tolist())
         self.bases += int((ends - starts).sum())
 
     def steps(self, chrom: str, start: int, values, step: int) -> None:
         """fixedStep entries: ``values[k]`` covers [start + k * step, start + (k + 1) * step)."""
         if not len(values):
             return
-        self._bw.addEntries(chrom, int(start), values=np.asarray(values, float).tolist(), span=step, step=step)
+        with quiet_libbigwig():
+            self._bw.addEntries(chrom, int(start), values=np.asarray(values, float).tolist(), span=step, step=step)
         self.bases += len(values) * step
 
 
-def _verify(path: Path, chroms: dict, bases: int) -> None:
+def _verify(path: Path, chroms: dict, bases: int, final: Path | None = None) -> None:
+    """Reopen the closed bigWig at ``path`` and check its header (errors name ``final``, the name it is written for)."""
     import pyBigWig
 
     bw = None
     try:
-        bw = pyBigWig.open(str(path))
+        with quiet_libbigwig():
+            bw = pyBigWig.open(str(path))
         ok = bw is not None and bw.isBigWig() and dict(bw.chroms()) == dict(chroms)
         covered = bw.header().get("nBasesCovered") if ok else None
     except (RuntimeError, OSError):
@@ -56,7 +81,7 @@ def _verify(path: Path, chroms: dict, bases: int) -> None:
             bw.close()
     if not ok or covered != bases:
         size = path.stat().st_size if path.exists() else 0
-        raise ChromoflowError(f"{path.name}: the bigWig did not write completely ({size} bytes on disk, {covered} of {bases} bases readable); is the disk full?")
+        raise ChromoflowError(f"{final or path}: the bigWig did not write completely ({size} bytes on disk, {covered} of {bases} bases readable); is the disk full?")
 
 
 @contextlib.contextmanager
@@ -68,17 +93,20 @@ def bigwig_output(path: str | os.PathLike, chroms: dict):
     holder = {}
 
     def verify(tmp):
-        _verify(tmp, chroms, holder["writer"].bases)
+        _verify(tmp, chroms, holder["writer"].bases, final=Path(path))
 
     with atomic_output(path, verify=verify) as tmp:
-        bw = pyBigWig.open(str(tmp), "w")
+        with quiet_libbigwig():
+            bw = pyBigWig.open(str(tmp), "w")
         if bw is None:
             raise ChromoflowError(f"{path}: cannot create a bigWig there")
         try:
-            bw.addHeader(list(chroms.items()))
+            with quiet_libbigwig():
+                bw.addHeader(list(chroms.items()))
             holder["writer"] = _Writer(bw)
             yield holder["writer"]
         except RuntimeError as exc:  # pyBigWig's only signal that a write failed, e.g. on a full disk
             raise ChromoflowError(f"{path}: could not write the bigWig ({exc}); is the disk full?") from None
         finally:
-            bw.close()
+            with quiet_libbigwig():  # a failed close says so on stderr itself; verify() reports it in one line
+                bw.close()

@@ -20,7 +20,6 @@ datasets).
 
 from __future__ import annotations
 
-import io
 import json
 import os
 
@@ -28,7 +27,8 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from .._io import atomic_output, open_text
+from .._io import atomic_output, native_writes, require_space
+from .._tables import lines
 from ..data.dataset import create_dataset_file
 from ..errors import ChromoflowError, at_line
 
@@ -39,56 +39,57 @@ TRANSFORMS = ("raw", "log1p")
 
 def read_binned_csv(path, n_marks: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(gene_ids, counts (G, 100, M), labels (G,)) of one CSV, every row checked."""
-    with open_text(path) as fh:
-        text = fh.read()
-    lines = [(no, ln) for no, ln in enumerate(text.splitlines(), 1) if ln.strip()]
-    if not lines:
+    records = list(lines(path, sep=","))
+    if not records:
         raise ChromoflowError(f"{path}: empty file; expected rows gene_id,bin_id,mark counts…,label")
-    widths = {len(ln.split(",")) for _, ln in lines}
-    width = len(lines[0][1].split(","))
+    numbers = np.array([no for no, _ in records])
+    width = len(records[0][1])
     if width < 4:
-        raise at_line(path, lines[0][0], f"expected gene_id, bin_id, at least one mark and a label (comma-separated), got {width} fields")
-    if len(widths) > 1:
-        no = next(no for no, ln in lines if len(ln.split(",")) != width)
-        raise at_line(path, no, f"{len(text.splitlines()[no - 1].split(','))} comma-separated fields, the first row has {width}")
+        raise at_line(path, numbers[0], f"expected gene_id, bin_id, at least one mark and a label (comma-separated), got {width} fields")
+    ragged = next(((no, len(f)) for no, f in records if len(f) != width), None)
+    if ragged:
+        raise at_line(path, ragged[0], f"{ragged[1]} comma-separated fields, the first row has {width}")
     if n_marks is not None and width - 3 != n_marks:
         raise ChromoflowError(f"{path}: {width - 3} mark columns, but {n_marks} marks are named; pass --marks with one name per mark column")
-    frame = pd.read_csv(io.StringIO(text), header=None, dtype=str, skip_blank_lines=True)
-    numbers = frame.iloc[:, 1:].apply(pd.to_numeric, errors="coerce")
-    bad = numbers.isna().to_numpy() | ~np.isfinite(numbers.to_numpy(dtype=np.float64, na_value=np.nan))
+    ids = np.array([f[0].strip() for _, f in records], dtype=object)
+    empty = np.isin(ids, ["", "NA", "NaN", "nan"])
+    if empty.any():
+        raise at_line(path, numbers[int(np.flatnonzero(empty)[0])], f"empty gene id {ids[int(np.flatnonzero(empty)[0])]!r} in column 1")
+    text = np.array([f[1:] for _, f in records], dtype=object)
+    values = pd.DataFrame(text).apply(pd.to_numeric, errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    bad = ~np.isfinite(values)
     if bad.any():
         r, c = np.argwhere(bad)[0]
-        raise at_line(path, lines[r][0], f"column {c + 2} must be a finite number, got {frame.iat[r, c + 1]!r}")
-    values = numbers.to_numpy(np.float64)
+        raise at_line(path, numbers[r], f"column {c + 2} must be a finite number, got {str(text[r, c])!r}")
     bin_id, counts, label = values[:, 0], values[:, 1:-1], values[:, -1]
     if (counts < 0).any():
         r = int(np.argwhere(counts < 0)[0][0])
-        raise at_line(path, lines[r][0], "read counts must be >= 0")
+        raise at_line(path, numbers[r], "read counts must be >= 0")
     if not np.isin(label, (0, 1)).all():
         r = int(np.flatnonzero(~np.isin(label, (0, 1)))[0])
-        raise at_line(path, lines[r][0], f"label must be 0 or 1, got {frame.iat[r, width - 1]!r}")
-    if len(values) % N_BINS:
-        raise ChromoflowError(f"{path}: {len(values)} rows is not a multiple of {N_BINS} (each gene has {N_BINS} bins)")
-    ids = frame.iloc[:, 0].to_numpy(dtype=object)
-    G = len(values) // N_BINS
-    per_gene = ids.reshape(G, N_BINS)
-    expected_bins = np.tile(np.arange(1, N_BINS + 1), G)
-    wrong = (per_gene != per_gene[:, :1]).any(1)
-    wrong_bins = (bin_id != expected_bins).reshape(G, N_BINS).any(1)
-    if wrong.any() or wrong_bins.any():
-        g = int(np.flatnonzero(wrong | wrong_bins)[0])
-        r = g * N_BINS + int(np.flatnonzero((per_gene[g] != per_gene[g, 0]) | (bin_id[g * N_BINS : (g + 1) * N_BINS] != np.arange(1, N_BINS + 1)))[0])
-        raise at_line(path, lines[r][0], f"expected bin {r % N_BINS + 1} of gene {per_gene[g, 0]!r}: each gene needs rows with bin_id 1..{N_BINS} in order")
+        raise at_line(path, numbers[r], f"label must be 0 or 1, got {str(text[r, -1])!r}")
+    # Each gene is a run of rows with one id: N_BINS of them, bin_id 1..N_BINS in order.
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    sizes = np.diff(np.r_[starts, len(ids)])
+    short = np.flatnonzero(sizes != N_BINS)
+    if len(short):
+        g = int(short[0])
+        raise at_line(path, numbers[starts[g]], f"gene {str(ids[starts[g]])!r} has {sizes[g]} rows (bins); each gene needs {N_BINS}, bin_id 1..{N_BINS}")
+    G = len(starts)
+    wrong = bin_id != np.tile(np.arange(1, N_BINS + 1), G)
+    if wrong.any():
+        r = int(np.flatnonzero(wrong)[0])
+        raise at_line(path, numbers[r], f"expected bin {r % N_BINS + 1} of gene {str(ids[r])!r}, got bin_id {str(text[r, 0])!r}: each gene needs rows with bin_id 1..{N_BINS} in order")
     labels = label.reshape(G, N_BINS)
     mixed = (labels != labels[:, :1]).any(1)
     if mixed.any():
         g = int(np.flatnonzero(mixed)[0])
-        raise at_line(path, lines[g * N_BINS][0], f"gene {per_gene[g, 0]!r} has different labels in its rows")
-    gene_ids = per_gene[:, 0].astype(str)
+        raise at_line(path, numbers[g * N_BINS], f"gene {str(ids[g * N_BINS])!r} has different labels in its rows")
+    gene_ids = np.array([str(g) for g in ids[starts]], dtype=str)
     dup = pd.Series(gene_ids).duplicated()
     if dup.any():
         g = int(np.flatnonzero(dup.to_numpy())[0])
-        raise at_line(path, lines[g * N_BINS][0], f"gene {gene_ids[g]!r} appears twice")
+        raise at_line(path, numbers[g * N_BINS], f"gene {str(gene_ids[g])!r} appears twice")
     return gene_ids, counts.reshape(G, N_BINS, -1), labels[:, 0].astype(np.int8)
 
 
@@ -109,7 +110,7 @@ def import_binned(csvs: list, out: str | os.PathLike, marks: list[str] | None = 
     ids = np.concatenate([p[0] for p in parts])
     dup = pd.Series(ids).duplicated()
     if dup.any():
-        raise ChromoflowError(f"gene {ids[int(np.flatnonzero(dup.to_numpy())[0])]!r} is in more than one --csv file; the files must split the genes")
+        raise ChromoflowError(f"gene {str(ids[int(np.flatnonzero(dup.to_numpy())[0])])!r} is in more than one --csv file; the files must split the genes")
     counts = np.concatenate([p[1] for p in parts]).astype(np.float32)
     if transform == "log1p":
         counts = np.log1p(counts)
@@ -131,7 +132,8 @@ def import_binned(csvs: list, out: str | os.PathLike, marks: list[str] | None = 
         "fold_seed": 0, "label_threshold": np.nan, "transform": transform,
         "sources": json.dumps({"csv": [str(p) for p in csvs]}),
     }
-    with atomic_output(out) as tmp:
+    require_space(out, counts.nbytes + 200 * G, "the dataset")
+    with atomic_output(out) as tmp, native_writes():
         with h5py.File(tmp, "w") as h5:
             promoter, _ = create_dataset_file(h5, attrs, genes, pcres)
             promoter[BIN_SIZE][...] = counts

@@ -52,7 +52,7 @@ import pandas as pd
 from .._arrays import expand_ranges
 from .._tables import column, read_rows
 from ..errors import ChromoflowError
-from ..genome import missing_chroms
+from ..genome import ALIAS_HINT, ChromAliases, missing_chroms, sort_chroms
 from ..log import info, warn
 from ..progress import progress
 from .genes import all_tss
@@ -118,15 +118,16 @@ def _sniff(path: Path) -> str | None:
     return None
 
 
-def candidates(genes: pd.DataFrame, source: str, rules) -> Candidates:
-    """Dispatch on the format of ``source``; ``rules`` is a :class:`~chromoflow.prep.pcres.PcreRules`."""
+def candidates(genes: pd.DataFrame, source: str, rules, aliases: ChromAliases | None = None) -> Candidates:
+    """Dispatch on the format of ``source``; ``rules`` is a :class:`~chromoflow.prep.pcres.PcreRules`; ``aliases``
+    renames the source's chromosomes to the genes' names (the candidates come in the genes' names)."""
     kind = contact_format(source)
     if kind == "bedpe":
-        return bedpe_candidates(genes, source, anchors=rules.anchors, score_column=rules.score_column)
+        return bedpe_candidates(genes, source, anchors=rules.anchors, score_column=rules.score_column, aliases=aliases)
     if kind == "ibed":
-        return ibed_candidates(genes, source)
+        return ibed_candidates(genes, source, aliases=aliases)
     with ContactMatrix(source, normalization=rules.normalization, balance=rules.balance) as matrix:
-        return matrix_candidates(genes, matrix, max_distance=rules.matrix_max_distance, max_length=rules.max_length, min_count=rules.min_count)
+        return matrix_candidates(genes, matrix, max_distance=rules.matrix_max_distance, max_length=rules.max_length, min_count=rules.min_count, aliases=aliases)
 
 
 class _TssIndex:
@@ -162,11 +163,22 @@ class _TssIndex:
         return np.concatenate(rows_out), np.concatenate(genes_out), np.concatenate(order_out)
 
 
+def _rename(chroms: np.ndarray, genes: pd.DataFrame, aliases: ChromAliases | None) -> np.ndarray:
+    return aliases.rename(chroms, set(genes["chrom"])) if aliases is not None else chroms
+
+
 def _check_chroms(genes: pd.DataFrame, chroms, source) -> None:
+    """Refuse contacts on none of the genes' chromosomes; warn when they miss some of the main ones."""
+    from .folds import main_chromosomes
+
     gene_chroms = set(genes["chrom"])
     missing = missing_chroms(gene_chroms, set(chroms), "the genes table", str(source))
+    main_missing = sort_chroms(c for c in missing if main_chromosomes([c]))
+    if main_missing and missing != gene_chroms:
+        n_genes = int(genes["chrom"].isin(missing).sum())
+        warn(f"{source}: no contacts on {len(main_missing)} of the genes' chromosomes ({', '.join(main_missing[:5])}{' …' if len(main_missing) > 5 else ''}): their {n_genes} genes get no pCREs")
     if missing == gene_chroms:
-        raise ChromoflowError(f"{source}: none of the genes' chromosomes occurs in the contacts (genes are on e.g. {sorted(gene_chroms)[0]!r}, the contacts on e.g. {sorted(set(chroms))[0] if len(chroms) else 'nothing'!r})")
+        raise ChromoflowError(f"{source}: none of the genes' chromosomes occurs in the contacts (genes are on e.g. {sorted(gene_chroms)[0]!r}, the contacts on e.g. {sorted(set(chroms))[0] if len(chroms) else 'nothing'!r}); {ALIAS_HINT}")
 
 
 def _check_intervals(path, lines, start, end, what: str) -> None:
@@ -274,7 +286,7 @@ def _read_pairs(path):
     return head, rows, np.asarray(lines)
 
 
-def bedpe_candidates(genes: pd.DataFrame, path: str | os.PathLike, anchors: str = "auto", score_column: str | None = None) -> Candidates:
+def bedpe_candidates(genes: pd.DataFrame, path: str | os.PathLike, anchors: str = "auto", score_column: str | None = None, aliases: ChromAliases | None = None) -> Candidates:
     """Partners from a BEDPE interaction or loop list (see the module docstring)."""
     if anchors not in ANCHORS:
         raise ChromoflowError(f"--anchors {anchors!r}: expected one of {', '.join(ANCHORS)}")
@@ -284,12 +296,14 @@ def bedpe_candidates(genes: pd.DataFrame, path: str | os.PathLike, anchors: str 
     score = _parse_scores(rows, lines, how, label, path)
     notes = []
     if score is None:
+        if how is not None:
+            warn(f"{path}: the score column ({label}) holds no numbers (all '.', NA or NaN): read as an unscored loop list")
         notes.append("no score column: every loop passes --min-score and pCREs are ranked nearest first (score written as 1)")
         score = np.full(len(rows), np.nan)
     else:
         notes.append(f"score: {label}" + (f" as -log10({label})" if how[0] == "col" and _PVALUE.search(label) else ""))
-    c1 = np.array([r[0] for r in rows], dtype=object)
-    c2 = np.array([r[3] for r in rows], dtype=object)
+    c1 = _rename(np.array([r[0] for r in rows], dtype=object), genes, aliases)
+    c2 = _rename(np.array([r[3] for r in rows], dtype=object), genes, aliases)
     s1, e1 = column(rows, lines, 1, path, "start1"), column(rows, lines, 2, path, "end1")
     s2, e2 = column(rows, lines, 4, path, "start2"), column(rows, lines, 5, path, "end2")
     _check_intervals(path, lines, s1, e1, "anchor 1")
@@ -331,7 +345,7 @@ def _anchors_from_evidence(index: "_TssIndex", cis: np.ndarray, first, second) -
 IBED_COLUMNS = ["bait_chr", "bait_start", "bait_end", "otherEnd_chr", "otherEnd_start", "otherEnd_end", "score"]
 
 
-def ibed_candidates(genes: pd.DataFrame, path: str | os.PathLike) -> Candidates:
+def ibed_candidates(genes: pd.DataFrame, path: str | os.PathLike, aliases: ChromAliases | None = None) -> Candidates:
     """Partners from a CHiCAGO ``.ibed``: a bait on one of the gene's TSSs, the other end is the pCRE."""
     head, rows, lines = read_rows(path, len(IBED_COLUMNS), "ibed", header="yes")
     if head is None:
@@ -343,8 +357,8 @@ def ibed_candidates(genes: pd.DataFrame, path: str | os.PathLike) -> Candidates:
     if short:
         raise ChromoflowError(f"{path} line {lines[short[0]]}: {len(rows[short[0]])} tab-separated fields, the header has {len(head)}")
     col = {name: head.index(name) for name in IBED_COLUMNS}
-    bc = np.array([r[col["bait_chr"]] for r in rows], dtype=object)
-    oc = np.array([r[col["otherEnd_chr"]] for r in rows], dtype=object)
+    bc = _rename(np.array([r[col["bait_chr"]] for r in rows], dtype=object), genes, aliases)
+    oc = _rename(np.array([r[col["otherEnd_chr"]] for r in rows], dtype=object), genes, aliases)
     bs, be = column(rows, lines, col["bait_start"], path, "bait_start"), column(rows, lines, col["bait_end"], path, "bait_end")
     os_, oe = column(rows, lines, col["otherEnd_start"], path, "otherEnd_start"), column(rows, lines, col["otherEnd_end"], path, "otherEnd_end")
     score = column(rows, lines, col["score"], path, "score", kind=float)
@@ -604,25 +618,26 @@ def _valid_pairs_per_diagonal(valid: np.ndarray, max_diag: int) -> np.ndarray:
     return n
 
 
-def matrix_candidates(genes: pd.DataFrame, matrix: ContactMatrix, *, max_distance: int, max_length: int, min_count: float = 0) -> Candidates:
+def matrix_candidates(genes: pd.DataFrame, matrix: ContactMatrix, *, max_distance: int, max_length: int, min_count: float = 0, aliases: ChromAliases | None = None) -> Candidates:
     """Partners from a contact matrix: observed/expected in each TSS bin's cis row (see the module docstring)."""
     res = matrix.resolution
     if res > max_length:
         raise ChromoflowError(
             f"{matrix.uri}: resolution {res} bp is coarser than --max-length {max_length}: partner bins would exceed the pCRE length limit; pick a finer resolution (e.g. ::resolutions/5000)"
         )
-    _check_chroms(genes, list(matrix.chroms), matrix.uri)
+    name_of = {c: aliases.translate(c, set(genes["chrom"])) if aliases else c for c in matrix.chroms}  # the genes' name for each
+    _check_chroms(genes, list(name_of.values()), matrix.uri)
     notes = [f"{'normalisation ' + matrix.normalization if matrix.balance else 'raw counts (--no-balance)'}, resolution {res} bp, pixels with >= {min_count:g} reads, band {max_distance} bp"]
     max_diag = max_distance // res + 1
     gene_index, position, order = all_tss(genes)
     gene_chrom = genes["chrom"].to_numpy()[gene_index]
     parts, single_reads = [], 0
-    chroms = [c for c in matrix.chroms if c in set(genes["chrom"])]
+    chroms = [c for c in matrix.chroms if name_of[c] in set(genes["chrom"])]
     for chrom in progress(chroms, desc="contacts", unit="chrom"):
         n_bins = matrix.n_bins(chrom)
         w = matrix.weights(chrom)
         valid = np.isfinite(w) & (w > 0)
-        sel = np.flatnonzero(gene_chrom == chrom)
+        sel = np.flatnonzero(gene_chrom == name_of[chrom])
         tss_bin = np.minimum(position[sel] // res, n_bins - 1)
         is_tss = np.zeros(n_bins, bool)
         is_tss[tss_bin] = True
@@ -657,7 +672,7 @@ def matrix_candidates(genes: pd.DataFrame, matrix: ContactMatrix, *, max_distanc
         which = sel[srt][expand_ranges(lo, n)]
         pb = partner[rep]
         start = pb * res
-        parts.append(_frame(gene_index[which], order[which], np.full(len(pb), chrom, dtype=object), start, np.minimum(start + res, matrix.chroms[chrom]), score[rep]))
+        parts.append(_frame(gene_index[which], order[which], np.full(len(pb), name_of[chrom], dtype=object), start, np.minimum(start + res, matrix.chroms[chrom]), score[rep]))
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=CANDIDATE_COLUMNS)
     if out.empty:
         warn(f"{matrix.uri}: no contacts in any gene's TSS bin")

@@ -20,10 +20,10 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from .._io import atomic_output
+from .._io import atomic_output, native_writes, require_space
 from ..data.dataset import create_dataset_file, pcre_counts
-from ..errors import ChromoflowError
-from ..genome import missing_chroms, sort_chroms
+from ..errors import ChromoflowError, option
+from ..genome import ALIAS_HINT, ChromAliases, missing_chroms, sort_chroms
 from ..log import info, note, warn
 from ..progress import progress
 from .binning import BinPlan, n_bins
@@ -95,6 +95,13 @@ def _attach_pcres(genes: pd.DataFrame, pcres: pd.DataFrame | None, layout: Layou
     return p[cols].reset_index(drop=True)
 
 
+def _dataset_bytes(n_genes: int, n_marks: int, layout: Layout, pcre_lengths) -> int:
+    """The feature arrays' size on disk (float32), plus the gene and pCRE tables."""
+    promoter = sum(n_genes * (layout.window // b) * n_marks for b in layout.bin_sizes)
+    pcres = sum(int(n_bins(pcre_lengths, b).sum()) * n_marks for b in layout.bin_sizes)
+    return 4 * (promoter + pcres) + 200 * n_genes + 64 * len(pcre_lengths)
+
+
 def _chunks(genes: pd.DataFrame, size: int):
     """(start, stop) gene ranges, each within one chromosome."""
     chrom = genes["chrom"].to_numpy()
@@ -119,7 +126,7 @@ def _featurize_in_worker(task):
 
 def _featurize(task, cache: dict):
     """Features of one gene chunk; ``cache`` keeps open tracks between chunks."""
-    track_files, min_mapq, chrom, tss, strand, p_start, p_end, layout = task
+    track_files, min_mapq, track_chroms, tss, strand, p_start, p_end, layout = task
     tracks = []
     for path in track_files:
         if path not in cache:
@@ -134,7 +141,7 @@ def _featurize(task, cache: dict):
     minus = strand < 0
     plan = BinPlan(starts, ends, layout.bin_sizes)
     for m, track in enumerate(tracks):
-        binned = plan.apply(track, chrom)
+        binned = plan.apply(track, track_chroms[m])
         for b, values in binned.items():
             S = layout.window // b
             prom = values[: G * S].reshape(G, S)
@@ -159,20 +166,29 @@ def build_dataset(
     min_mapq: int = 0,
     allow_missing_chroms: bool = False,
     sources: dict | None = None,
+    aliases: ChromAliases | None = None,
 ) -> dict:
-    """Write the dataset of ``sample`` to ``out``; return a small summary dict."""
+    """Write the dataset of ``sample`` to ``out``; return a small summary dict.
+
+    ``aliases`` matches the genes' chromosome names to each track's (e.g.
+    RefSeq-named genes, UCSC-named bigWigs); the dataset keeps the genes' names.
+    """
     if len(marks) != len(track_files):
         raise ChromoflowError("one track file per mark is required")
     # Validate every input before any heavy work.
     tracks = [open_track(path, min_mapq=min_mapq) for path in track_files]
     gene_chroms = set(genes["chrom"])
     genome = set().union(*(t.chroms for t in tracks))
+    track_names = []  # per track: gene chromosome -> the track's name for it
     for mark, path, track in zip(marks, track_files, tracks):
-        missing = missing_chroms(gene_chroms, track.chroms, (sources or {}).get("genes") or "the genes table", path)
-        if missing == gene_chroms:
-            raise ChromoflowError(f"{path} ({mark}): none of the genes' chromosomes is in this track (genes are on e.g. {sort_chroms(gene_chroms)[0]!r}); is it the right genome?")
+        names = {c: aliases.translate(c, track.chroms) if aliases else c for c in gene_chroms}
+        track_names.append(names)
+        wanted = set(names.values())
+        missing = missing_chroms(wanted, track.chroms, (sources or {}).get("genes") or "the genes table", path)
+        if missing == wanted:
+            raise ChromoflowError(f"{path} ({mark}): none of the genes' chromosomes is in this track (genes are on e.g. {sort_chroms(gene_chroms)[0]!r}, the track has e.g. {sort_chroms(track.chroms)[0]!r}); is it the right genome? {ALIAS_HINT}")
         if missing and not allow_missing_chroms:
-            raise ChromoflowError(f"{path} ({mark}): no chromosome {', '.join(sort_chroms(missing)[:5])} in this track, but genes are there; drop those genes or pass --allow-missing-chroms to read them as 0")
+            raise ChromoflowError(f"{path} ({mark}): no chromosome {', '.join(sort_chroms(missing)[:5])} in this track, but genes are there; drop those genes or pass {option('--allow-missing-chroms')} to read them as 0")
     for t in tracks:
         t.close()
     pcre_table = _attach_pcres(genes, pcres, layout, (sources or {}).get("pcres", "pcres"))
@@ -186,7 +202,8 @@ def build_dataset(
         if not found.all():
             warn(f"{expression}: {int((~found).sum())} of {len(genes)} genes have no expression value for {sample!r}; they get label -1 and are not trained on")
     label, target, threshold = labels_and_targets(expr, source=f"{expression} ({sample})")
-    fold, scheme, why = assign_folds(genes, folds, seed, genome=genome)
+    # Folds by the tracks' names for the genes' chromosomes (RefSeq-named genes still get the published split).
+    fold, scheme, why = assign_folds(genes.assign(chrom=genes["chrom"].map(track_names[0])), folds, seed, genome=genome)
     note(f"folds: {scheme} ({why})")
 
     G, M, P = len(genes), len(marks), len(pcre_table)
@@ -201,7 +218,7 @@ def build_dataset(
         pa, pz = int(offset[a]), int(offset[z - 1] + counts[z - 1])
         tasks.append(
             (
-                [str(f) for f in track_files], min_mapq, genes["chrom"].iat[a], tss_pos[a:z], strand_all[a:z],
+                [str(f) for f in track_files], min_mapq, [names[genes["chrom"].iat[a]] for names in track_names], tss_pos[a:z], strand_all[a:z],
                 pcre_table["start"].to_numpy(np.int64)[pa:pz], pcre_table["end"].to_numpy(np.int64)[pa:pz], layout,
             )
         )
@@ -212,8 +229,10 @@ def build_dataset(
         "sample": sample, "marks": marks, "bin_sizes": layout.bin_sizes, "window": layout.window, "max_pcres": layout.max_pcres,
         "folds": scheme, "n_folds": int(fold.max()) if len(fold) else 0, "fold_reason": why, "fold_seed": seed,
         "label_threshold": threshold, "sources": json.dumps(sources or {}, sort_keys=True),
+        "track_chroms": json.dumps({c: t for c, t in track_names[0].items() if c != t}, sort_keys=True),
     }
-    with atomic_output(out) as tmp:
+    require_space(out, _dataset_bytes(G, M, layout, lengths), "the dataset")
+    with atomic_output(out) as tmp, native_writes():
         with h5py.File(tmp, "w") as h5:
             prom_ds, feat_ds = create_dataset_file(h5, attrs, columns, pcre_table)
 
@@ -236,11 +255,15 @@ def build_dataset(
                         yield from pool.map(_featurize_in_worker, tasks)
 
             bar = progress(total=G, desc=f"dataset {sample}", unit="gene")
-            for (a, z, pa, pz), (promoter, pcre) in zip(spans, results()):
-                for b in layout.bin_sizes:
-                    prom_ds[b][a:z] = promoter[b]
-                    feat_ds[b][bin_offset[b][pa] : bin_offset[b][pz]] = pcre[b]
-                bar.update(z - a)
-            bar.close()
+            chunks = results()
+            try:
+                for (a, z, pa, pz), (promoter, pcre) in zip(spans, chunks):
+                    for b in layout.bin_sizes:
+                        prom_ds[b][a:z] = promoter[b]
+                        feat_ds[b][bin_offset[b][pa] : bin_offset[b][pz]] = pcre[b]
+                    bar.update(z - a)
+            finally:
+                chunks.close()  # stop the workers now, also after a failed write
+                bar.close()
     info(f"{out}: {G} genes, {P} pCREs, {M} marks, folds {scheme}")
     return {"genes": G, "pcres": P, "marks": M, "folds": scheme, "label_threshold": threshold}

@@ -63,6 +63,8 @@ class PcreRules:
             raise ChromoflowError(f"--max-length {self.max_length}: must be at least 1")
         if not np.isfinite(self.min_score):
             raise ChromoflowError(f"--min-score {self.min_score}: must be a finite number")
+        if not np.isfinite(self.min_count) or self.min_count < 0:
+            raise ChromoflowError(f"--min-count {self.min_count}: must be a finite number >= 0")
         if self.max_distance is not None and self.max_distance < self.min_distance:
             raise ChromoflowError(f"--max-distance {self.max_distance} is below --min-distance {self.min_distance}")
         if self.anchors not in ANCHORS:
@@ -110,13 +112,15 @@ def select_pcres(genes: pd.DataFrame, cand: pd.DataFrame, rules: PcreRules = Pcr
     return out
 
 
-def find_pcres(genes: pd.DataFrame, source: str, rules: PcreRules = PcreRules(), notes: list | None = None) -> pd.DataFrame:
+def find_pcres(genes: pd.DataFrame, source: str, rules: PcreRules = PcreRules(), notes: list | None = None, aliases=None) -> pd.DataFrame:
     """Candidates from ``source`` (BEDPE, ibed, cool/mcool/hic), then :func:`select_pcres`.
 
     ``notes``, if given, receives one line per decision the reader made
     (score column, anchors, normalisation, skipped rows) for the log.
+    ``aliases`` (:class:`~chromoflow.genome.ChromAliases`) matches a source
+    whose chromosome names differ from the genes'; pCREs keep the genes' names.
     """
-    cand = candidates(genes, source, rules)
+    cand = candidates(genes, source, rules, aliases)
     if notes is not None:
         notes.extend(cand.notes)
     return select_pcres(genes, cand.table, rules, scored=cand.scored)

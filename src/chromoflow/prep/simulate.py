@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._io import atomic_output, output_folder
+from .._io import all_or_nothing, atomic_output, output_folder
 from ..progress import progress
 from .bigwig import bigwig_output
 
@@ -359,9 +359,10 @@ def write_gtf(genome: Genome, path: Path) -> None:
 
 
 def simulate(outdir: str | os.PathLike, n_genes: int = 1000, seed: int = 0, cool: bool = True, samples=SAMPLES, assembly: str = "hg19") -> Genome:
-    """Write the synthetic cell-type pair to ``outdir`` (see the module docstring); a failed run leaves no new folder."""
+    """Write the synthetic cell-type pair to ``outdir`` (see the module docstring): every file, or (a failed run)
+    none of them and no new folder."""
     genome = simulate_genome(n_genes, seed, assembly)
-    with output_folder(outdir) as folder:
+    with all_or_nothing(), output_folder(outdir) as folder:
         _write(genome, folder, seed, cool, samples)
     return genome
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ChromoflowError
+from .bigwig import quiet_libbigwig
 
 # Reads skipped when computing depth from BAM: unmapped, secondary, QC-fail,
 # duplicate, supplementary (what `bedtools genomecov` users filter upstream).
@@ -44,7 +45,8 @@ class BigWigTrack:
         if not self.path.is_file():
             raise ChromoflowError(f"{self.path}: track file does not exist")
         try:
-            self._bw = pyBigWig.open(str(self.path))
+            with quiet_libbigwig():
+                self._bw = pyBigWig.open(str(self.path))
         except (RuntimeError, OSError):
             self._bw = None
         if self._bw is None or not self._bw.isBigWig():
@@ -57,7 +59,8 @@ class BigWigTrack:
         if b <= a:
             return np.zeros(end - start, np.float32)
         try:
-            v = self._bw.values(chrom, int(a), int(b), numpy=True)
+            with quiet_libbigwig():
+                v = self._bw.values(chrom, int(a), int(b), numpy=True)
         except RuntimeError as exc:
             raise ChromoflowError(f"{self.path}: cannot read {chrom}:{a}-{b} ({exc}); the bigWig may be truncated or damaged") from None
         v = check_depth(v, self.path, chrom, a)

@@ -121,11 +121,19 @@ def load_model(path: str | os.PathLike):
     if ck.get("format") == FORMAT:
         if int(ck.get("format_version", 0)) > FORMAT_VERSION:
             raise ChromoflowError(f"{path}: model format {ck['format_version']} is newer than this chromoflow; upgrade it")
+        missing = [k for k in ("model", "task", "model_config", "state_dict", "dataset") if k not in ck]
+        if missing or not isinstance(ck.get("model_config"), dict) or "n_feats" not in ck["model_config"] or not isinstance(ck.get("dataset"), dict) or "marks" not in ck["dataset"]:
+            raise ChromoflowError(f"{path}: a damaged chromoflow model file (missing {', '.join(missing) or 'model_config.n_feats or dataset.marks'}); train the model again")
         mc = dict(ck["model_config"])
         n_feats = mc.pop("n_feats")
         mc.pop("n_out", None)
         mc.pop("use_pcres", None)
-        model = build_model(ck["model"], n_feats, ck["task"], mc)
+        try:
+            model = build_model(ck["model"], n_feats, ck["task"], mc)
+        except ChromoflowError as exc:
+            raise ChromoflowError(f"{path}: {exc}") from None
+        except (TypeError, ValueError) as exc:
+            raise ChromoflowError(f"{path}: its model configuration does not build a {ck['model']!r} model ({' '.join(str(exc).split())[:150]}); train it again with this chromoflow") from None
         _load_state(model, ck["state_dict"], path)
         info = {k: v for k, v in ck.items() if k != "state_dict"}
         info.update(name=ck["model"], source="chromoflow", marks=ck["dataset"]["marks"], bin_sizes=ck["dataset"]["bin_sizes"], window=ck["dataset"]["window"])

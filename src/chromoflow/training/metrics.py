@@ -42,17 +42,22 @@ def roc_curve(y, p):
     return fpr, tpr
 
 
-def average_precision(y, p) -> float:
-    """Average precision: mean of the precision at each positive, ties as one threshold."""
+def precision_recall_curve(y, p):
+    """(recall, precision) at every distinct threshold, highest first: tied predictions form one threshold."""
     y = np.asarray(y).astype(bool)
-    if not y.any():
-        return float("nan")
     order = np.argsort(-np.asarray(p, np.float64), kind="mergesort")
     p_sorted, y_sorted = np.asarray(p)[order], y[order]
     last = np.r_[np.flatnonzero(np.diff(p_sorted)), len(p_sorted) - 1]
     tp = np.cumsum(y_sorted)[last]
-    precision = tp / (last + 1)
-    recall = tp / y.sum()
+    return tp / max(y.sum(), 1), tp / (last + 1)
+
+
+def average_precision(y, p) -> float:
+    """Average precision: the area under the :func:`precision_recall_curve` as steps, sum of (R_k - R_k-1) P_k."""
+    y = np.asarray(y).astype(bool)
+    if not y.any():
+        return float("nan")
+    recall, precision = precision_recall_curve(y, p)
     return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
 
 

@@ -33,9 +33,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._io import output_folder, write_tsv
-from .._tables import read_table, row_line
+from .._io import all_or_nothing, output_folder, write_tsv
+from .._tables import numeric_columns, read_table, row_line
 from ..errors import ChromoflowError
+from ..models import TASKS
 from .metrics import HEADLINE, task_metrics
 
 MANIFEST_COLUMNS = ["sample", "task", "model", "fold", "predictions"]
@@ -44,6 +45,10 @@ CHANCE = {"roc_auc": 0.5, "pearson_r": 0.0}
 
 def _infer_task(task: str, frame: pd.DataFrame, path) -> str:
     if task not in ("auto", ""):
+        truth = "label" if task == "classification" else "target"
+        if truth not in frame.columns:
+            other = next((c for c in ("label", "target") if c in frame.columns), None)
+            raise ChromoflowError(f"{path}: a {task} run needs a {truth!r} column to score" + (f"; these predictions carry {other!r} (a {'classification' if other == 'label' else 'regression'} run?)" if other else ""))
         return task
     if "label" in frame.columns:
         return "classification"
@@ -63,17 +68,7 @@ def _read_json(path, manifest, line) -> dict:
 
 def _read_predictions(path) -> pd.DataFrame:
     frame = read_table(path, ["gene_id", "prediction"], "predictions table", hint="written by 'chromoflow predict' or 'train'", allow_empty=True)
-    for col in ("prediction", "target", "label", "heldout"):
-        if col in frame.columns:
-            values = pd.to_numeric(frame[col].replace("", np.nan), errors="coerce")
-            bad = values.isna() & (frame[col] != "") | (values.notna() & ~np.isfinite(values.astype(float)))
-            if col == "prediction":
-                bad |= values.isna()
-            if bad.any():
-                i = int(np.flatnonzero(bad.to_numpy())[0])
-                raise ChromoflowError(f"{path} line {row_line(frame, i)}: {col} must be a finite number, got {frame[col].iat[i]!r}")
-            frame[col] = values
-    return frame
+    return numeric_columns(frame, path, ("prediction", "target", "label", "heldout"), required=("prediction",))
 
 
 def summarize(manifest: str | os.PathLike, outdir: str | os.PathLike, base: str | os.PathLike | None = None) -> pd.DataFrame:
@@ -82,6 +77,8 @@ def summarize(manifest: str | os.PathLike, outdir: str | os.PathLike, base: str 
     rows, frames = [], []
     for i, run in runs.iterrows():
         line = row_line(runs, i)
+        if run["task"] not in (*TASKS, "auto", ""):
+            raise ChromoflowError(f"{manifest} line {line}, column 'task': unknown task {run['task']!r} (expected {', '.join(TASKS)} or auto)")
         path = base / run["predictions"]
         if not path.is_file():
             raise ChromoflowError(f"{manifest} line {line}: predictions file {path} does not exist")
@@ -107,9 +104,10 @@ def summarize(manifest: str | os.PathLike, outdir: str | os.PathLike, base: str 
             m = _read_json(base / run["metrics"], manifest, line)
             row.update(epochs_run=m.get("epochs_run"), selected_epoch=m.get("selected_epoch"), train_genes_per_s=m.get("samples_per_s"), train_seconds=m.get("train_seconds"))
         rows.append(row)
-        frames.append(pred.assign(sample=run["sample"], task=task, model=model, run=Path(run["predictions"]).name)[["sample", "task", "model", "run", *pred.columns]])
+        label = f"fold{fold}" if fold else Path(run["predictions"]).name  # every training fold's file is named heldout.tsv
+        frames.append(pred.assign(sample=run["sample"], task=task, model=model, run=label)[["sample", "task", "model", "run", *pred.columns]])
     table = pd.DataFrame(rows)
-    with output_folder(outdir) as out:
+    with all_or_nothing(), output_folder(outdir) as out:
         write_tsv(table, out / "metrics.tsv", float_format="%.6g")
         metric_cols = [c for c in ("roc_auc", "average_precision", "accuracy", "pearson_r", "spearman_r", "r2", "mse", "direction_accuracy") if c in table.columns]
         scored_runs = table[table["status"] == "scored"]
