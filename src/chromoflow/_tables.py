@@ -69,8 +69,23 @@ def read_table(path, required: list[str], what: str, hint: str = "", dtype=None,
     for col, kind in (dtype or {}).items():
         if col in frame.columns and kind is not str:
             frame[col] = frame[col].astype(kind)
-    frame.attrs["lines"] = np.asarray(numbers, np.int64)
+    frame.attrs["lines"] = _LineNumbers(np.asarray(numbers, np.int64))
     return frame
+
+
+class _LineNumbers:
+    """Each row's line in the file, kept in a frame's attrs (compared by identity: pandas compares attrs when it
+    combines frames, and an array would compare element by element)."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: np.ndarray):
+        self.values = values
+
+    def __eq__(self, other) -> bool:
+        return self is other
+
+    __hash__ = object.__hash__
 
 
 def numeric_columns(frame, path, columns, required=(), choices: dict | None = None):
@@ -104,7 +119,7 @@ def numeric_columns(frame, path, columns, required=(), choices: dict | None = No
 def row_line(frame, i: int) -> int:
     """The file line of row ``i`` of a frame from :func:`read_table`."""
     numbers = frame.attrs.get("lines")
-    return int(numbers[i]) if numbers is not None and i < len(numbers) else i + 2
+    return int(numbers.values[i]) if isinstance(numbers, _LineNumbers) and i < len(numbers.values) else i + 2
 
 
 def read_rows(
