@@ -6,10 +6,17 @@ STAMP  := $(VENV)/.installed
 DEMO   ?= demo-out
 # Nextflow: the one on PATH if any, else a pinned one from Maven Central in .tools/.
 NEXTFLOW := $(or $(shell command -v nextflow 2>/dev/null),$(BIN)/nextflow)
+# The newest Nextflow on Maven Central, for the strict-syntax run, and the newest working linter.
+NEXTFLOW_STRICT := $(BIN)/nextflow-strict
+NEXTFLOW_LINT   := $(BIN)/nextflow-lint
+# nf-core tools and MultiQC in a venv of their own (their dependencies are not chromoflow's), outside
+# the repository: nf-core's pipeline lint reads every file under it, its own templates included.
+NFCORE_VENV ?= $(HOME)/.cache/chromoflow/venv-nfcore
+NFCORE      := $(NFCORE_VENV)/.installed
 
 .PHONY: setup test demo bench clean
 
-setup: $(STAMP) $(NEXTFLOW)
+setup: $(STAMP) $(NEXTFLOW) $(NEXTFLOW_STRICT) $(NEXTFLOW_LINT) $(NFCORE)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +27,24 @@ $(STAMP): pyproject.toml
 $(BIN)/nextflow: tools/nextflow/pom.xml tools/nextflow/install.sh | $(STAMP)
 	tools/nextflow/install.sh .tools/nextflow $(BIN)
 
+$(NEXTFLOW_STRICT): tools/nextflow-strict/pom.xml tools/nextflow/install.sh
+	tools/nextflow/install.sh .tools/nextflow-strict $(BIN) tools/nextflow-strict nextflow-strict
+
+$(NEXTFLOW_LINT): tools/nextflow-lint/pom.xml tools/nextflow/install.sh
+	tools/nextflow/install.sh .tools/nextflow-lint $(BIN) tools/nextflow-lint nextflow-lint
+
+$(NFCORE): tools/nfcore-requirements.txt
+	$(PYTHON) -m venv $(NFCORE_VENV)
+	$(NFCORE_VENV)/bin/pip install --quiet --upgrade pip
+	$(NFCORE_VENV)/bin/pip install --quiet -r tools/nfcore-requirements.txt
+	touch $(NFCORE)
+
+# Every test: unit and CLI tests, the pipeline on the pinned Nextflow, the test profile under the
+# strict parser on the newest Nextflow, nextflow lint, nf-core's schema and pipeline lints, MultiQC.
 test: setup
-	PATH="$(CURDIR)/$(BIN):$$PATH" CHROMOFLOW_REQUIRE_NEXTFLOW=1 $(BIN)/pytest -q
+	PATH="$(CURDIR)/$(BIN):$$PATH" CHROMOFLOW_REQUIRE_NEXTFLOW=1 \
+		CHROMOFLOW_NEXTFLOW_STRICT="$(CURDIR)/$(NEXTFLOW_STRICT)" CHROMOFLOW_NEXTFLOW_LINT="$(CURDIR)/$(NEXTFLOW_LINT)" \
+		CHROMOFLOW_NFCORE_BIN="$(NFCORE_VENV)/bin" $(BIN)/pytest -q
 
 # The science in one command: simulate a 2,000-gene cell-type pair with planted
 # enhancers, then the pipeline (4 models, regression, held-out fold 1 of each

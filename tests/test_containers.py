@@ -87,3 +87,19 @@ def test_copied_files_build_this_version(tmp_path):
         text = zf.read(meta).decode()
         assert f"Version: {VERSION}" in text
         assert "chromoflow/cli/__init__.py" in zf.namelist() and "chromoflow/models/chromoformer.py" in zf.namelist()
+
+
+def test_conda_environment_matches_the_containers():
+    """-profile conda: the same Python as the images' base and chromoflow installed under the same constraints file."""
+    import yaml
+
+    env = yaml.safe_load((REPO / "environment.yml").read_text())
+    deps = env["dependencies"]
+    python = next(d for d in deps if isinstance(d, str) and d.split("::")[-1].startswith("python="))
+    base = re.search(r"^FROM python:(\d+\.\d+\.\d+)-", DOCKERFILE, re.M).group(1)
+    assert python.split("=")[-1] == base
+    pip = next(d["pip"] for d in deps if isinstance(d, dict))
+    assert pip == ["-c containers/constraints.txt", "."]  # conda runs pip in this file's folder: the repository
+    assert all("::" in d and "=" in d for d in deps if isinstance(d, str))  # every conda package pinned, with its channel
+    config = (REPO / "nextflow.config").read_text()
+    assert 'process.conda          = "${projectDir}/environment.yml"' in config

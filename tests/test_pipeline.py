@@ -1,68 +1,42 @@
-"""The Nextflow pipeline, run for real: the test profile end to end, -resume,
-a full-size -stub-run with the GPU label, the real-data profile, and bad
-samplesheets. Needs `nextflow` (``make setup`` installs it from Maven Central)."""
+"""The Nextflow pipeline, run for real: the test profile end to end under the strict
+syntax parser on the newest Nextflow (and -resume, MultiQC over its results),
+predict-only runs, a full-size -stub-run with the GPU label, hostile values and an
+institutional config, the real-data profile, the checks that stop a run before any
+task, and the linters (nextflow lint, nf-core's schema and pipeline lints).
+The checks themselves, case by case, are in test_pipeline_checks.py."""
 
 from __future__ import annotations
 
-import csv
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import h5py
-import numpy as np
 import pandas as pd
 import pytest
 import torch
 
 from chromoflow.training.metrics import roc_auc
 
-REPO = Path(__file__).resolve().parents[1]
-SIM = REPO / "tests" / "data" / "sim"
-MARKS = ["H3K4me1", "H3K4me3", "H3K9me3", "H3K27me3", "H3K36me3", "H3K27ac", "H3K9ac"]
+from _nextflow import MARKS, REPO, SIM, nextflow, nextflow_bin, nextflow_env, sim_rows, tool, trace, write_sheet
 
 pytestmark = pytest.mark.slow
 
 
-def nextflow_bin() -> str:
-    venv_bin = Path(sys.executable).parent
-    found = shutil.which("nextflow", path=f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}")
-    if found is None:
-        if os.environ.get("CHROMOFLOW_REQUIRE_NEXTFLOW"):
-            pytest.fail("nextflow not found: run 'make setup' (installs it from Maven Central)")
-        pytest.skip("nextflow not installed (make setup installs it)")
-    return found
-
-
-def nextflow(launch: Path, *args, check: bool = True) -> subprocess.CompletedProcess:
-    """`nextflow run <repo> ARGS` in ``launch``, with this venv's chromoflow on PATH."""
-    env = dict(os.environ)
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env.setdefault("NXF_ANSI_LOG", "false")
-    launch.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run([nextflow_bin(), "run", str(REPO), *map(str, args)], cwd=launch, env=env, capture_output=True, text=True, timeout=1500)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"nextflow failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}")
-    return proc
-
-
-def trace(outdir: Path) -> pd.DataFrame:
-    files = sorted((outdir / "pipeline_info").glob("trace_*.txt"))
-    return pd.read_csv(files[-1], sep="\t")
-
-
 @pytest.fixture(scope="module")
 def test_run(tmp_path_factory):
+    """-profile test on the newest Nextflow with NXF_SYNTAX_PARSER=v2 (the strict syntax), into the profile's
+    results-test/ (Nextflow 25.04's strict parser ignores a command-line --outdir in the config, where the run
+    reports' paths are set: nextflow-io/nextflow#6363, fixed in 25.10)."""
     launch = tmp_path_factory.mktemp("nf-test")
-    proc = nextflow(launch, "-profile", "test", "--outdir", launch / "results")
+    proc = nextflow(launch, "-profile", "test", strict=True)
     return launch, proc
 
 
 def test_profile_test_end_to_end(test_run):
     launch, proc = test_run
-    out = launch / "results"
+    out = launch / "results-test"
     metrics = pd.read_csv(out / "summary" / "metrics.tsv", sep="\t")
     # one row per sample x fold x model, with real numbers
     assert len(metrics) == 2 * 4 * 3
@@ -91,8 +65,10 @@ def test_profile_test_end_to_end(test_run):
     for name in ("metrics.json", "history.tsv", "heldout.tsv", "roc.png", "history.png"):
         assert (run / name).exists(), name
     assert not list(run.glob("*.metrics.json")) and not list(run.glob("*.heldout.tsv"))  # the summary's copies are not published
-    versions = (out / "pipeline_info" / "software_versions.yml").read_text()
-    assert "CHROMOFLOW:TRAIN" in versions and "chromoflow: 0.1.0" in versions and "torch:" in versions
+    versions = (out / "pipeline_info" / "chromoflow_software_mqc_versions.yml").read_text()
+    assert "CHROMOFLOW:TRAIN_MODELS:TRAIN" in versions and "chromoflow: 0.1.0" in versions and "torch:" in versions
+    for name in ("chromoflow_general_stats_mqc.tsv", "chromoflow_metrics_mqc.tsv", "chromoflow_metrics_mqc.png"):
+        assert (out / "summary" / name).stat().st_size > 0, name
     assert (out / "pcres" / "contacts.mcool.5000.pcres.tsv").exists()
     t = trace(out)
     assert not t.name.str.contains("PREDICT").any()  # held-out predictions are not computed a second time
@@ -112,15 +88,36 @@ def test_profile_test_end_to_end(test_run):
 
 def test_resume_reruns_nothing(test_run):
     launch, _ = test_run
-    nextflow(launch, "-profile", "test", "--outdir", launch / "results", "-resume")
-    t = trace(launch / "results")
+    nextflow(launch, "-profile", "test", "-resume", strict=True)
+    t = trace(launch / "results-test")
     assert len(t) == 29 + 8 + 1 and (t.status == "CACHED").all(), t.status.value_counts()  # + INTERPRET x 8, REPORT
+
+
+def test_multiqc_reads_the_summary(test_run, tmp_path):
+    """One `multiqc` over the results (as users of nf-core pipelines run it) shows chromoflow's sections and numbers."""
+    launch, _ = test_run
+    multiqc = Path(tool("CHROMOFLOW_NFCORE_BIN", "nf-core tools and MultiQC")) / "multiqc"
+    proc = subprocess.run([str(multiqc), str(launch / "results-test"), "-o", str(tmp_path / "mqc"), "--no-ansi"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    log = proc.stdout + proc.stderr
+    assert "chromoflow_general_stats: Found" in log and "chromoflow_metrics_table: Found 6 samples" in log, log[-3000:]
+    data = tmp_path / "mqc" / "multiqc_data"
+    stats = pd.read_csv(data / "multiqc_general_stats.txt", sep="\t", index_col=0)
+    by_model = pd.read_csv(launch / "results-test" / "summary" / "metrics_by_model.tsv", sep="\t")
+    expected = by_model.set_index(["sample", "model"])["roc_auc_mean"]
+    assert sorted(c.split("-")[-1] for c in stats.columns if "chromoflow" in c) == [f"classification_{m}_roc_auc" for m in ("attentivechrome", "chromoformer", "deepchrome")]
+    column = next(c for c in stats.columns if c.endswith("classification_chromoformer_roc_auc"))
+    assert stats.loc["cellA", column] == pytest.approx(expected["cellA", "chromoformer"], abs=1e-5)
+    versions = pd.read_csv(data / "multiqc_software_versions.txt", sep="\t")
+    assert "CHROMOFLOW:TRAIN_MODELS:TRAIN" in set(versions.iloc[:, 0]) and "torch" in versions.columns
+    report = (tmp_path / "mqc" / "multiqc_report.html").read_text()
+    assert "chromoflow: held-out metrics" in report
 
 
 def test_pretrained_checkpoints_are_scored_on_held_out_genes_only(test_run, tmp_path):
     """Four model.pt files (one per fold, same file name) on both samples: no collision, held-out genes only."""
     launch, _ = test_run
-    glob = f"{launch}/results/training/cellA/classification/chromoformer/fold*/model.pt"
+    glob = f"{launch}/results-test/training/cellA/classification/chromoformer/fold*/model.pt"
     out = tmp_path / "results"
     nextflow(tmp_path, "-profile", "test", "--pretrained", glob, "--outdir", out)
     metrics = pd.read_csv(out / "summary" / "metrics.tsv", sep="\t")
@@ -132,7 +129,7 @@ def test_pretrained_checkpoints_are_scored_on_held_out_genes_only(test_run, tmp_
     for fold in (1, 2, 3, 4):
         row = metrics[(metrics["sample"] == "cellA") & (metrics.fold == fold)].iloc[0]
         assert row.n == int((folds == fold).sum())  # the checkpoint's own held-out fold, not all genes
-        trained = pd.read_csv(launch / "results" / "training" / "cellA" / "classification" / "chromoformer" / f"fold{fold}" / "heldout.tsv", sep="\t")
+        trained = pd.read_csv(launch / "results-test" / "training" / "cellA" / "classification" / "chromoformer" / f"fold{fold}" / "heldout.tsv", sep="\t")
         assert row.roc_auc == pytest.approx(roc_auc(trained.label, trained.prediction), abs=1e-4)  # the same as training reported
     names = sorted(p.name for p in (out / "predictions" / "cellA").glob("*.predictions.tsv"))
     assert len(names) == 4 and len(set(names)) == 4 and all(".fold" in n for n in names)
@@ -142,15 +139,10 @@ def test_pretrained_checkpoints_are_scored_on_held_out_genes_only(test_run, tmp_
     assert (out / "summary" / "report.html").exists()
 
 
-def write_sheet(path: Path, rows):
-    with open(path, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["sample", "mark", "track", "contacts", "expression"])
-        w.writerows(rows)
-
-
 def test_stub_run_full_configuration(tmp_path):
-    """Four samples (one with a BAM track, one without contacts), 4 folds, 4 models, 3 tasks, GPU label."""
+    """Four samples (one with a BAM track, one without contacts), 4 folds, 4 models, 3 tasks, the gpu profile
+    (a sample x task x model's four folds in one task): the task matrix, and training/<s>/<t>/<m>/ holding exactly
+    fold1..fold4 with each fold's files, every fold's run summarised."""
     bam = tmp_path / "cellD-H3K4me3.bam"
     bam.write_bytes(b"")
     (tmp_path / "cellD-H3K4me3.bam.bai").write_bytes(b"")
@@ -171,20 +163,59 @@ def test_stub_run_full_configuration(tmp_path):
         "--pairs", "cellA:cellB,cellC:cellD", "--max_cpus", 2, "--max_memory", "4.GB",
     )
     t = trace(out)
-    t["process"] = t["name"].str.split(" ").str[0].str.split(":").str[-1]
     counts = t.groupby("process").size().to_dict()
-    # The gpu profile trains a sample x task x model's four folds in one task (--folds_per_task 0).
     n_train = 4 * 2 * 4 + 2 * 4  # samples x tasks x models + pairs x models
     n_interpret = 4 * 2 * 4 + 2 * 4  # chromoformer runs, one per fold: samples x tasks x folds + pairs x folds
     assert counts == {"GENES": 1, "COVERAGE": 1, "PCRES": 2, "DATASET": 4, "TRAIN": n_train, "INTERPRET": n_interpret, "SUMMARIZE": 1, "REPORT": 1}, counts
     assert (t.status == "COMPLETED").all()
     names = set(t.name)
-    assert "CHROMOFLOW:TRAIN (cellA_vs_cellB.fold-change.chromoformer-nohic.folds1-2-3-4)" in names
-    assert "CHROMOFLOW:TRAIN (cellD.regression.attentivechrome.folds1-2-3-4)" in names
-    assert "CHROMOFLOW:INTERPRET (cellC_vs_cellD.fold-change.chromoformer.fold3)" in names
-    for fold in (1, 2, 3, 4):  # published per fold, as with one fold per task
-        assert (out / "training" / "cellD" / "regression" / "attentivechrome" / f"fold{fold}" / "model.pt").exists()
+    assert "CHROMOFLOW:TRAIN_MODELS:TRAIN (cellA_vs_cellB.fold-change.chromoformer-nohic.folds1-2-3-4)" in names
+    assert "CHROMOFLOW:TRAIN_MODELS:TRAIN (cellD.regression.attentivechrome.folds1-2-3-4)" in names
+    assert "CHROMOFLOW:INTERPRET_AND_REPORT:INTERPRET (cellC_vs_cellD.fold-change.chromoformer.fold3)" in names
+    assert (out / "coverage" / "cellD.H3K4me3.bw").exists()
+    for sample in ("cellA", "cellD"):
+        for model in ("chromoformer", "attentivechrome"):
+            folder = out / "training" / sample / "regression" / model
+            assert sorted(p.name for p in folder.iterdir()) == ["fold1", "fold2", "fold3", "fold4"], sorted(folder.iterdir())
+            for k in (1, 2, 3, 4):
+                assert sorted(p.name for p in (folder / f"fold{k}").iterdir()) == ["heldout.tsv", "metrics.json", "model.pt"]
+        interp = out / "interpretation" / sample / "classification" / "chromoformer"
+        assert sorted(p.name for p in interp.iterdir()) == ["fold1", "fold2", "fold3", "fold4"]
+    (task,) = [d for d in (tmp_path / "work").glob("*/*") if (d / "manifest.tsv").exists()]
+    manifest = pd.read_csv(task / "manifest.tsv", sep="\t")
+    assert len(manifest) == n_train * 4 and sorted(set(manifest.fold)) == [1, 2, 3, 4]
+    assert all((task / "runs" / p).exists() for p in manifest.predictions) and manifest.predictions.is_unique
     assert "chromoflow cannot start" not in proc.stdout
+
+
+def test_stub_run_without_profile_spreadsheet_sheet_and_same_track_names(tmp_path):
+    """No profile on a machine with fewer CPUs than the labels ask for (requests are capped, not refused); an
+    Excel-saved samplesheet (BOM, CRLF, trailing empty columns and rows) naming a featureCounts table with BAM-path
+    columns; two marks' files that share a name in different folders; --folds 1 arriving as a number."""
+    expr = pd.read_csv(SIM / "expression.tsv", sep="\t")
+    with open(tmp_path / "counts.txt", "w") as fh:
+        fh.write('# Program:featureCounts v2.0.6; Command:"featureCounts" "-o" "counts.txt"\n')
+        fh.write("Geneid\tChr\tStart\tEnd\tStrand\tLength\t/data/cellA.sorted.bam\t/data/cellB.sorted.bam\n")
+        for r in expr.itertuples():
+            fh.write(f"{r.gene_id}\tchr1\t1\t2\t+\t1\t{r.cellA}\t{r.cellB}\n")
+    lines = ["sample,mark,track,contacts,expression,,"]
+    for s in ("cellA", "cellB"):
+        for m in MARKS:
+            d = tmp_path / s / m
+            d.mkdir(parents=True)
+            shutil.copy(SIM / f"{s}-{m}.bw", d / "signal.bw")
+            lines.append(f"{s},{m},{d / 'signal.bw'},{SIM}/contacts.mcool::resolutions/5000,{tmp_path / 'counts.txt'},,")
+    lines += [",,,,,,", ",,,,,,"]
+    (tmp_path / "sheet.csv").write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode())
+    out = tmp_path / "r"
+    proc = nextflow(tmp_path, "-stub-run", "--input", tmp_path / "sheet.csv", "--genes", SIM / "genes.gtf", "--models", "deepchrome,attentivechrome", "--folds", 1, "--outdir", out)
+    assert "Process requirement exceeds available" not in proc.stdout + proc.stderr
+    t = trace(out)
+    assert (t.status == "COMPLETED").all() and t.cpus.max() <= os.cpu_count()
+    assert (t.process == "DATASET").sum() == 2 and (t.process == "TRAIN").sum() == 2 * 2 * 2  # samples x models x tasks (no profile: both)
+    for h in t[t.process == "DATASET"].hash:
+        (staged,) = (tmp_path / "work").glob(f"{h}*")
+        assert len(list(staged.glob("track*/signal.bw"))) == len(MARKS)  # each in its own folder
 
 
 def test_gpu_profile_on_a_local_machine(tmp_path):
@@ -193,8 +224,8 @@ def test_gpu_profile_on_a_local_machine(tmp_path):
     out = tmp_path / "results"
     nextflow(tmp_path, "-profile", "test,gpu", "--device", "cpu", "--gpus", 2, "--models", "deepchrome", "--epochs", 2, "--perturb", "false", "--outdir", out)
     t = trace(out)
-    train = t[t.name.str.contains("TRAIN")]
-    assert sorted(train.name) == [f"CHROMOFLOW:TRAIN (cell{s}.classification.deepchrome.folds1-2-3-4)" for s in "AB"]
+    train = t[t.process == "TRAIN"]
+    assert sorted(train.name) == [f"CHROMOFLOW:TRAIN_MODELS:TRAIN (cell{s}.classification.deepchrome.folds1-2-3-4)" for s in "AB"]
     slots = []
     for h in train.hash:
         (task_dir,) = (tmp_path / "work").glob(f"{h}*")
@@ -214,10 +245,8 @@ def test_gpu_profile_on_a_local_machine(tmp_path):
 
 
 def test_gpu_and_cluster_profiles_resolve():
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-
     def config(profiles):
-        proc = subprocess.run([nextflow_bin(), "config", str(REPO), "-profile", profiles, "-flat"], capture_output=True, text=True, env=env, timeout=300)
+        proc = subprocess.run([nextflow_bin(), "config", str(REPO), "-profile", profiles, "-flat"], capture_output=True, text=True, env=nextflow_env(), timeout=300)
         assert proc.returncode == 0, proc.stderr
         return proc.stdout
 
@@ -229,10 +258,12 @@ def test_gpu_and_cluster_profiles_resolve():
     google = config("gpu,google")
     assert "process.executor = 'google-batch'" in google
     assert "process.executor = 'awsbatch'" in config("awsbatch")
+    conda = config("conda")
+    assert f"process.conda = '{REPO}/environment.yml'" in conda and "conda.enabled = true" in conda
 
 
 def test_profile_test_real(tmp_path):
-    proc = nextflow(tmp_path, "-profile", "test_real", "--outdir", tmp_path / "results")
+    nextflow(tmp_path, "-profile", "test_real", "--outdir", tmp_path / "results")
     metrics = pd.read_csv(tmp_path / "results" / "summary" / "metrics.tsv", sep="\t")
     assert len(metrics) == 2 * 2 * 3  # models x tasks x random:3 folds
     assert metrics["n"].sum() == 2 * 2 * 19  # every real gene predicted once per model and task
@@ -240,39 +271,20 @@ def test_profile_test_real(tmp_path):
         assert list(h5.attrs["marks"]) == MARKS and len(h5["pcres/start"]) == 131
 
 
-@pytest.mark.parametrize(
-    "mutate, message",
-    [
-        (lambda rows: [r[:2] + [r[2].replace(".bw", "-missing.bw")] + r[3:] if i == 1 else r for i, r in enumerate(rows)], "line 3, column 'track': file not found"),
-        (lambda rows: [r[:3] + ["other.bedpe"] + r[4:] if i == 2 else r for i, r in enumerate(rows)], "line 4, column 'contacts'"),
-        (lambda rows: [["cell A"] + r[1:] if i == 0 else r for i, r in enumerate(rows)], "line 2, column 'sample': 'cell A' must start with a letter or digit"),
-        (lambda rows: rows[:-1], "sample 'cellB' has no track for mark(s) H3K9ac"),
-        (lambda rows: [r[:3] + [f"{SIM}/contacts.mcool"] + r[4:] for r in rows], "a .mcool needs a resolution"),
-        (lambda rows: [[";".join(r)] for r in rows], "the samplesheet is ';'-separated"),
-    ],
-)
-def test_bad_samplesheet_stops_before_any_task(tmp_path, mutate, message):
-    rows = [[s, m, str(SIM / f"{s}-{m}.bw"), f"{SIM}/contacts.mcool::resolutions/5000", str(SIM / "expression.tsv")] for s in ("cellA", "cellB") for m in MARKS]
-    if "';'-separated" in message:
-        (tmp_path / "bad.csv").write_text(";".join(["sample", "mark", "track", "contacts", "expression"]) + "\n" + "".join(r[0] + "\n" for r in mutate(rows)))
-    else:
-        write_sheet(tmp_path / "bad.csv", mutate(rows))
-    proc = nextflow(tmp_path, "-profile", "test", "--input", tmp_path / "bad.csv", "--outdir", tmp_path / "results", check=False)
-    assert proc.returncode != 0
+def test_failed_checks_stop_before_any_task(tmp_path):
+    """A bad samplesheet and a bad parameter: one line each, before any task (the cases: test_pipeline_checks.py)."""
+    rows = sim_rows()
+    rows[1][2] = rows[1][2].replace(".bw", "-missing.bw")
+    write_sheet(tmp_path / "bad.csv", rows)
+    proc = nextflow(tmp_path, "-profile", "test", "--input", tmp_path / "bad.csv", "--epochs", "many", "--outdir", tmp_path / "results", check=False)
     text = proc.stdout + proc.stderr
-    assert "chromoflow cannot start" in text and message in text, text[-3000:]
+    assert proc.returncode != 0 and "chromoflow cannot start" in text, text[-3000:]
+    assert "bad.csv line 3, column 'track': file not found" in text and "--epochs: expected integer, got 'many'" in text
+    assert "Exception" not in text
     assert not (tmp_path / "work").exists() or not any((tmp_path / "work").iterdir())
 
 
-def test_bad_parameters(tmp_path):
-    proc = nextflow(tmp_path, "-profile", "test", "--models", "chromoformer,bert", "--epochs", "many", "--outdir", tmp_path / "r", check=False)
-    assert proc.returncode != 0
-    text = proc.stdout + proc.stderr
-    assert "--models: 'chromoformer,bert' does not match" in text
-    assert "--epochs: expected integer, got 'many'" in text
-
-
-# ------------------------------------------------------------------ quoting, caps and checks
+# ------------------------------------------------------------------ quoting, institutional configs, help
 
 
 HOSTILE = "$(touch MARKER)"
@@ -295,13 +307,36 @@ def hostile_copy(tmp_path: Path) -> Path:
     return folder
 
 
-def test_no_parameter_or_file_name_runs_code(tmp_path):
-    """Every string parameter and every file name carrying $(touch MARKER): the run works and nothing is executed."""
+SITE_CONFIG = """
+// As nf-core/configs profiles write them.
+params {
+    config_profile_name        = 'site'
+    config_profile_description = 'A site cluster'
+    config_profile_contact     = 'admin@example.org'
+    config_profile_url         = 'https://example.org'
+    site_scratch               = '/scratch'
+}
+process {
+    withName: 'GENES' {
+        ext.args = "--gene-type protein_coding --gene-type 'lncRNA HOSTILE'"
+    }
+    withName: 'DATASET' {
+        ext.prefix = { "${meta.id}.prepared" }
+    }
+}
+""".replace("HOSTILE", HOSTILE.replace("$", "\\$"))
+
+
+def test_hostile_values_and_a_site_config(tmp_path):
+    """Every string parameter, every file name and a String ext.args carrying $(touch MARKER): the run works and
+    nothing is executed. The site config's config_profile_* parameters are accepted, its own parameter is warned
+    about, ext.args and ext.prefix apply."""
     folder = hostile_copy(tmp_path)
+    (tmp_path / "site.config").write_text(SITE_CONFIG)
     out = tmp_path / f"results {HOSTILE}"
-    nextflow(
-        tmp_path, "-profile", "test", "--input", tmp_path / "sheet.csv", "--outdir", out,
-        "--gene_type", f"protein_coding,lncRNA {HOSTILE}", "--config", folder / f"tiny {HOSTILE}.yaml",
+    proc = nextflow(
+        tmp_path, "-profile", "test", "-c", tmp_path / "site.config", "--input", tmp_path / "sheet.csv", "--outdir", out,
+        "--config", folder / f"tiny {HOSTILE}.yaml",
         "--models", "deepchrome", "--folds", "1", "--normalization", "weight", "--score_column", f"x{HOSTILE}",
         "--container", f"img{HOSTILE}", "--bedpe_anchors", "either",
     )
@@ -309,105 +344,57 @@ def test_no_parameter_or_file_name_runs_code(tmp_path):
     assert len(metrics) == 2 and (metrics.status == "scored").all() and set(metrics.fold) == {1}
     markers = [p for p in tmp_path.rglob("MARKER")] + [p for p in Path.cwd().rglob("MARKER")]
     assert not markers, markers
-    scripts = list((tmp_path / "work").rglob(".command.sh"))
-    assert scripts and any(HOSTILE in s.read_text() for s in scripts)  # the values did reach the scripts, quoted
+    scripts = {p.parent.name: p.read_text() for p in (tmp_path / "work").rglob(".command.sh")}
+    assert any(HOSTILE in s for s in scripts.values())  # the values did reach the scripts, quoted
+    genes_script = next(s for s in scripts.values() if "chromoflow-genes" in s)
+    assert f"'--gene-type' 'protein_coding' '--gene-type' 'lncRNA {HOSTILE}'" in genes_script
+    assert sorted(p.name for p in (out / "datasets").iterdir()) == ["cellA.prepared.h5", "cellB.prepared.h5"]
+    assert "parameter 'site_scratch' set by a config file is not one of chromoflow's" in proc.stdout + proc.stderr
 
 
-def test_help_creates_nothing(tmp_path):
+def test_help_and_version_create_nothing(tmp_path):
     proc = nextflow(tmp_path, "--help")
-    assert "--input" in proc.stdout and "--bedpe_anchors" in proc.stdout
+    assert "--input" in proc.stdout and "--bedpe_anchors" in proc.stdout and "--config_profile_name" not in proc.stdout  # hidden
+    version = nextflow(tmp_path, "--version")
+    assert "chromoflow/chromoflow 0.1.0" in version.stdout
     assert not (tmp_path / "results").exists()
 
 
-def test_plain_run_fits_the_local_machine(tmp_path):
-    """No profile on a machine with fewer CPUs than the labels ask for: requests are capped, not refused."""
-    proc = nextflow(tmp_path, "-stub-run", "--input", SIM / "samplesheet.csv", "--genes", SIM / "genes.gtf", "--outdir", tmp_path / "r", "--models", "deepchrome", "--folds", 1)
-    assert "Process requirement exceeds available" not in proc.stdout + proc.stderr
-    t = trace(tmp_path / "r")
-    assert (t.status == "COMPLETED").all() and t.cpus.max() <= os.cpu_count()
+# ------------------------------------------------------------------ linters
 
 
-def test_single_fold_and_same_track_file_names(tmp_path):
-    """--folds 1 arrives as a number; two marks whose files share a name (in different folders) still stage."""
-    rows = []
-    for sample in ("cellA", "cellB"):
-        for m in MARKS:
-            d = tmp_path / sample / m
-            d.mkdir(parents=True)
-            shutil.copy(SIM / f"{sample}-{m}.bw", d / "signal.bw")
-            rows.append([sample, m, d / "signal.bw", f"{SIM}/contacts.mcool::resolutions/5000", SIM / "expression.tsv"])
-    write_sheet(tmp_path / "sheet.csv", rows)
-    nextflow(tmp_path, "-stub-run", "-profile", "test", "--input", tmp_path / "sheet.csv", "--folds", 1, "--outdir", tmp_path / "r")
-    t = trace(tmp_path / "r")
-    assert t.name.str.contains("TRAIN").sum() == 2 * 3 and (t.status == "COMPLETED").all()
+def test_nextflow_lint_is_clean():
+    """`nextflow lint .` of the newest working linter: no errors and no warnings in any script or config."""
+    lint = tool("CHROMOFLOW_NEXTFLOW_LINT", "the Nextflow linter")
+    paths = ["main.nf", "nextflow.config", "conf", "modules", "subworkflows", "workflows", "tests/nextflow"]
+    proc = subprocess.run([lint, "lint", *paths, "-o", "concise"], cwd=REPO, env=nextflow_env(), capture_output=True, text=True, timeout=600)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0 and "had no errors" in out and "had 0 errors" not in out, out[-4000:]
+    findings = [line for line in out.splitlines() if line.startswith(("main.nf", "workflows/", "modules/", "subworkflows/", "conf/", "nextflow.config", "tests/"))]
+    assert findings == [], "\n".join(findings)
 
 
-@pytest.mark.parametrize(
-    "args, message",
-    [
-        (["--folds", "5"], "--folds 5: fold(s) 5 do not exist under --fold_scheme auto"),
-        (["--fold_scheme", "random:3", "--folds", "1,4"], "fold(s) 4 do not exist under --fold_scheme random:3"),
-        (["--max_pcres", "0"], "--max_pcres: 0 is below the minimum 1"),
-        (["--gene_type", "protein_coding,,lncRNA"], "--gene_type 'protein_coding,,lncRNA': empty item"),
-        (["--fold_scheme", "thirds"], "--fold_scheme: 'thirds' does not match"),
-        (["--bedpe_anchors", "both"], "--bedpe_anchors: 'both' is not one of auto, first, either"),
-        (["--genes", "/no/such/genes.gtf"], "--genes: /no/such/genes.gtf: file not found"),
-        (["--pretrained", "/no/such/*.pt"], "--pretrained: no file matches"),
-        (["--seed", "-1"], "--seed: -1 is below the minimum 0"),
-        (["--perturb_silence", "H3K99me9"], "--perturb_silence H3K99me9: no mark H3K99me9 in the samplesheet"),
-        (["--pretrained", str(SIM / "genes.gtf")], "genes.gtf: not a PyTorch checkpoint"),
-        (["--validate_params", "false", "--folds", "1,x"], "--folds 1,x: 'x' is not a fold number"),
-    ],
-)
-def test_bad_parameters_stop_before_any_task(tmp_path, args, message):
-    proc = nextflow(tmp_path, "-profile", "test", *args, "--outdir", tmp_path / "r", check=False)
-    text = proc.stdout + proc.stderr
-    assert proc.returncode != 0 and "chromoflow cannot start" in text and message in text, text[-3000:]
-    assert not (tmp_path / "work").exists() or not any((tmp_path / "work").iterdir())
+def nf_core(*args) -> subprocess.CompletedProcess:
+    bin_dir = Path(tool("CHROMOFLOW_NFCORE_BIN", "nf-core tools and MultiQC"))
+    env = nextflow_env()
+    env.update(NFCORE_NO_VERSION_CHECK="1", HIDE_PROGRESS="1", COLUMNS="200", TERM="dumb")
+    return subprocess.run([str(bin_dir / "nf-core"), "--log-file", os.devnull, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
 
 
-def test_expression_table_must_name_every_sample(tmp_path):
-    expr = tmp_path / "expr.tsv"
-    expr.write_text((SIM / "expression.tsv").read_text().replace("cellB", "cellC"))
-    rows = [[s, m, str(SIM / f"{s}-{m}.bw"), "", str(expr)] for s in ("cellA", "cellB") for m in MARKS]
-    write_sheet(tmp_path / "sheet.csv", rows)
-    proc = nextflow(tmp_path, "-profile", "test", "--input", tmp_path / "sheet.csv", "--outdir", tmp_path / "r", check=False)
-    text = proc.stdout + proc.stderr
-    assert proc.returncode != 0 and "column 'expression': expr.tsv has no column for sample 'cellB'" in text, text[-2000:]
+def test_nf_core_schema_lint_passes():
+    proc = nf_core("pipelines", "schema", "lint", "nextflow_schema.json")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0 and "Pipeline schema looks valid" in out and "Default parameters match schema validation" in out, out[-4000:]
+    assert "WARNING" not in out, out[-4000:]
 
 
-def test_gpu_profile_publishes_only_fold_folders(tmp_path):
-    """-profile test,gpu (all of a sample x task x model's folds in one task), stub run: training/<s>/<t>/<m>/ holds
-    exactly fold1..fold4 with each fold's files, and the summary gets every fold's run."""
-    out = tmp_path / "results"
-    nextflow(tmp_path, "-stub-run", "-profile", "test,gpu", "--outdir", out)
-    for sample in ("cellA", "cellB"):
-        for model in ("chromoformer", "attentivechrome", "deepchrome"):
-            folder = out / "training" / sample / "classification" / model
-            assert sorted(p.name for p in folder.iterdir()) == ["fold1", "fold2", "fold3", "fold4"], sorted(folder.iterdir())
-            for k in (1, 2, 3, 4):
-                assert sorted(p.name for p in (folder / f"fold{k}").iterdir()) == ["heldout.tsv", "metrics.json", "model.pt"]
-        interp = out / "interpretation" / sample / "classification" / "chromoformer"
-        assert sorted(p.name for p in interp.iterdir()) == ["fold1", "fold2", "fold3", "fold4"]
-    (task,) = [d for d in (tmp_path / "work").glob("*/*") if (d / "manifest.tsv").exists()]
-    manifest = pd.read_csv(task / "manifest.tsv", sep="\t")
-    assert len(manifest) == 2 * 3 * 4 and sorted(set(manifest.fold)) == [1, 2, 3, 4]
-    assert all((task / "runs" / p).exists() for p in manifest.predictions) and manifest.predictions.is_unique
-
-
-def test_spreadsheet_samplesheet_and_tool_expression_tables(tmp_path):
-    """An Excel-saved samplesheet (BOM, CRLF, trailing empty columns and rows) naming a featureCounts table whose
-    sample columns are BAM paths: accepted, and every sample gets its dataset and training (stub run)."""
-    expr = pd.read_csv(SIM / "expression.tsv", sep="\t")
-    with open(tmp_path / "counts.txt", "w") as fh:
-        fh.write('# Program:featureCounts v2.0.6; Command:"featureCounts" "-o" "counts.txt"\n')
-        fh.write("Geneid\tChr\tStart\tEnd\tStrand\tLength\t/data/cellA.sorted.bam\t/data/cellB.sorted.bam\n")
-        for r in expr.itertuples():
-            fh.write(f"{r.gene_id}\tchr1\t1\t2\t+\t1\t{r.cellA}\t{r.cellB}\n")
-    lines = ["sample,mark,track,contacts,expression,,"]
-    lines += [f"{s},{m},{SIM / f'{s}-{m}.bw'},{SIM}/contacts.mcool::resolutions/5000,{tmp_path / 'counts.txt'},," for s in ("cellA", "cellB") for m in MARKS]
-    lines += [",,,,,,", ",,,,,,"]
-    (tmp_path / "sheet.csv").write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode())
-    nextflow(tmp_path, "-stub-run", "-profile", "test", "--input", tmp_path / "sheet.csv", "--models", "deepchrome", "--folds", 1, "--outdir", tmp_path / "r")
-    t = trace(tmp_path / "r")
-    assert t.name.str.contains("DATASET").sum() == 2 and t.name.str.contains("TRAIN").sum() == 2 and (t.status == "COMPLETED").all()
+def test_nf_core_pipelines_lint_runs_to_the_end():
+    """It runs to the end; what fails is what the README lists (resource and container parameters chromoflow keeps)."""
+    proc = nf_core("pipelines", "lint", "--dir", ".")
+    out = proc.stdout + proc.stderr
+    assert "LINT RESULTS SUMMARY" in out, out[-4000:]
+    box = out.split("Pipeline Tests Failed")[-1].split("LINT RESULTS SUMMARY")[0] if "Pipeline Tests Failed" in out else ""
+    failed = [line.strip("│ ").strip() for line in box.splitlines()]
+    failed = [f for f in failed if ": " in f]
+    expected = {f"nextflow_config: Config variable (incorrectly) found: params.{p}" for p in ("container", "max_cpus", "max_memory", "max_time")}
+    assert set(failed) == expected, out[-4000:]

@@ -1,3 +1,4 @@
+import io
 import json
 import re
 
@@ -461,3 +462,33 @@ def test_bf16_training_learns_as_fp32_does(sim_datasets, tmp_path):
     assert np.allclose(pred.prediction.to_numpy(), heldout.prediction.to_numpy(), atol=1e-4)
     with pytest.raises(ChromoflowError, match="--precision 'fp16'"):
         train(sim_datasets["cellA"], "deepchrome", "classification", FOLD, tmp_path / "x", config="tiny", epochs=1, precision="fp16")
+
+
+def test_multiqc_custom_content_carries_the_summary():
+    """The _mqc files: YAML headers MultiQC reads, and the numbers of metrics_by_model (fold means), row by row."""
+    import yaml
+
+    from chromoflow.training.multiqc import general_stats, metrics_table
+
+    by_model = pd.DataFrame(
+        {
+            "sample": ["cellA", "cellA", "cellB", "cellA"], "task": ["classification", "classification", "classification", "fold-change"],
+            "model": ["chromoformer", "deepchrome", "chromoformer", "chromoformer"], "roc_auc_mean": [0.91, 0.8, 0.85, np.nan],
+            "pearson_r_mean": [np.nan, np.nan, np.nan, 0.42], "folds": [4, 4, 4, 4],
+        }
+    )
+    text = general_stats(by_model)
+    header = yaml.safe_load("\n".join(line[2:] for line in text.splitlines() if line.startswith("# ")))
+    assert header["plot_type"] == "generalstats" and header["id"] == "chromoflow_general_stats"
+    columns = {k: v for item in header["pconfig"] for k, v in item.items()}
+    assert columns["classification_chromoformer_roc_auc"]["min"] == 0.5 and columns["fold_change_chromoformer_pearson_r"]["min"] == -1.0
+    table = pd.read_csv(io.StringIO(text), sep="\t", comment="#", index_col=0)
+    assert table.loc["cellA", "classification_chromoformer_roc_auc"] == pytest.approx(0.91)
+    assert table.loc["cellB", "classification_chromoformer_roc_auc"] == pytest.approx(0.85)
+    assert np.isnan(table.loc["cellB", "classification_deepchrome_roc_auc"]) and table.loc["cellA", "fold_change_chromoformer_pearson_r"] == pytest.approx(0.42)
+    section = metrics_table(by_model)
+    meta = yaml.safe_load("\n".join(line[2:] for line in section.splitlines() if line.startswith("# ")))
+    assert meta["plot_type"] == "table" and meta["section_name"] == "chromoflow: held-out metrics"
+    rows = pd.read_csv(io.StringIO(section), sep="\t", comment="#")
+    assert rows["Run"].tolist()[0] == "cellA · classification · chromoformer" and rows["roc_auc_mean"].iloc[0] == pytest.approx(0.91)
+    assert general_stats(by_model.iloc[0:0]) == "" and metrics_table(by_model.iloc[0:0]) == ""

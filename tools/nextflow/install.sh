@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Install the pinned Nextflow from Maven Central into PREFIX and write a
-# `nextflow` launcher into BINDIR. Needs java (>= 17) and mvn.
-#   tools/nextflow/install.sh PREFIX BINDIR
+# Install a Nextflow from Maven Central into PREFIX and write a launcher into BINDIR.
+# Needs java (>= 17) and mvn.
+#   tools/nextflow/install.sh PREFIX BINDIR [POM_FOLDER [LAUNCHER_NAME]]
+# POM_FOLDER (default: this folder, the pinned Nextflow) holds the pom.xml that names the
+# version; tools/nextflow-strict and tools/nextflow-lint hold the newer ones the checks use.
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
+here="$(cd "${3:-$(dirname "$0")}" && pwd)"
+name="${4:-nextflow}"
 prefix="$(mkdir -p "$1" && cd "$1" && pwd)"
 bindir="$(mkdir -p "$2" && cd "$2" && pwd)"
 for tool in java mvn; do
@@ -20,7 +23,7 @@ if [ ! -f "$prefix/.complete" ]; then
   touch "$prefix/.complete"
 fi
 mkdir -p "$prefix/home"
-cat > "$bindir/nextflow.part" <<LAUNCHER
+cat > "$bindir/$name.part" <<LAUNCHER
 #!/usr/bin/env bash
 # Nextflow from Maven Central (installed by tools/nextflow/install.sh), no plugin downloads.
 export NXF_HOME="\${NXF_HOME:-$prefix/home}"
@@ -36,7 +39,7 @@ for p in java.lang java.io java.nio java.net java.nio.file.spi java.util java.ut
 done
 exec java -Dfile.encoding=UTF-8 \$opens \${NXF_JVM_ARGS:-} -cp "$lib/*" nextflow.cli.Launcher "\$@"
 LAUNCHER
-chmod +x "$bindir/nextflow.part"
-mv "$bindir/nextflow.part" "$bindir/nextflow"
-"$bindir/nextflow" -version >/dev/null
-echo "nextflow: $bindir/nextflow ($(grep -o '<nextflow.version>[^<]*' "$here/pom.xml" | cut -d'>' -f2), from Maven Central)"
+chmod +x "$bindir/$name.part"
+mv "$bindir/$name.part" "$bindir/$name"
+"$bindir/$name" -version >/dev/null
+echo "$name: $bindir/$name ($(grep -o '<nextflow.version>[^<]*' "$here/pom.xml" | cut -d'>' -f2), from Maven Central)"

@@ -21,7 +21,9 @@ Outputs in ``outdir``:
   sample x task x model (scored runs only);
 - ``predictions.tsv``: all predictions, with sample/task/model/run columns;
 - ``metrics.png``: the headline metric per model (one point per fold,
-  labelled), the mean, and the chance level, one panel per task.
+  labelled), the mean, and the chance level, one panel per task;
+- ``chromoflow_*_mqc.*``: the same results as MultiQC custom content
+  (:mod:`chromoflow.training.multiqc`).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from .._tables import numeric_columns, read_table, row_line
 from ..errors import ChromoflowError
 from ..models import TASKS
 from .metrics import HEADLINE, task_metrics
+from .multiqc import write_multiqc
 
 MANIFEST_COLUMNS = ["sample", "task", "model", "fold", "predictions"]
 CHANCE = {"roc_auc": 0.5, "pearson_r": 0.0}
@@ -120,6 +123,7 @@ def summarize(manifest: str | os.PathLike, outdir: str | os.PathLike, base: str 
         write_tsv(by_model, out / "metrics_by_model.tsv", float_format="%.6g")
         write_tsv(pd.concat(frames, ignore_index=True), out / "predictions.tsv", float_format="%.6g")
         figure(scored_runs, out / "metrics.png")
+        write_multiqc(by_model, out, draw_figure=lambda path: figure(scored_runs, path))
     return table
 
 
