@@ -42,7 +42,6 @@ from conftest import official_inputs  # noqa: E402
 
 from chromoflow.data.dataset import GeneDataset  # noqa: E402
 from chromoflow.models.chromoformer import Chromoformer  # noqa: E402
-from chromoflow.training.batches import to_tensors  # noqa: E402
 
 VIEWS = {
     "aten::view", "aten::as_strided", "aten::_unsafe_view", "aten::_reshape_alias", "aten::resolve_conj", "aten::resolve_neg", "aten::detach",
@@ -88,7 +87,7 @@ def main() -> None:
     result = {"machine": f"{platform.machine()}, torch {torch.__version__}", "date": time.strftime("%Y-%m-%d"), "batch": args.batch}
 
     model = Chromoformer(7, 2).to(device)
-    batch = to_tensors(ds.batch(idx, pcre_format="packed"), device)
+    batch = ds.batch(idx).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=3e-5, weight_decay=0.01, fused=True)
 
     def step(forward=model):

@@ -21,15 +21,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
-
 from bench_precision import build
+
 from chromoflow.data.dataset import GeneDataset
+from chromoflow.data.task_data import dataset_info
 from chromoflow.interpret.perturb import Perturber, Plan
+from chromoflow.models.checkpoint import load_model, model_file, save_torch
 from chromoflow.models.registry import build_model
-from chromoflow.training.checkpoint import load_model, model_file, save_torch
+from chromoflow.runtime import pick_device
 from chromoflow.training.config import resolve_config
-from chromoflow.training.data import dataset_info
-from chromoflow.training.trainer import pick_device
 
 
 def main():

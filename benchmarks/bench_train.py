@@ -37,7 +37,6 @@ from conftest import DEMO, MARKS, official_inputs, run  # noqa: E402
 
 from chromoflow.data.dataset import GeneDataset  # noqa: E402
 from chromoflow.models.chromoformer import Chromoformer  # noqa: E402
-from chromoflow.training.batches import to_tensors  # noqa: E402
 
 
 def demo_dataset(folder: Path) -> Path:
@@ -132,7 +131,7 @@ def main():
     ours.load_state_dict(official.state_dict())
     dense = ds.batch(idx)
     official_args = lambda: to_device(official_inputs(dense), device)  # noqa: E731
-    ours_args = lambda: to_tensors(ds.batch(idx, pcre_format="packed"), device)  # noqa: E731
+    ours_args = lambda: ds.batch(idx).to(device)  # noqa: E731
     call_official = lambda m, a: m(*a)  # noqa: E731
     call_ours = lambda m, a: m(a)  # noqa: E731
     if args.compile:
@@ -153,7 +152,7 @@ def main():
     # The loader alone: packed batches to device tensors.
     start, n = time.perf_counter(), 0
     while time.perf_counter() - start < 2.0:
-        to_tensors(ds.batch(idx, pcre_format="packed"), device)
+        ds.batch(idx).to(device)
         n += args.batch
     results["loader_genes_per_s"] = n / (time.perf_counter() - start)
     torch.Tensor.cuda = saved_cuda

@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-
 import pytest
 from click.testing import CliRunner
 
@@ -94,21 +93,23 @@ def copy_demo(tmp_path: Path) -> Path:
     return dst
 
 
-def official_inputs(dense: dict):
-    """The official model's positional inputs from a dense chromoflow batch (masks from lengths)."""
+def official_inputs(batch):
+    """The official model's positional inputs from a chromoflow batch, padded as the official loader pads them
+    (masks from lengths)."""
     import torch
 
-    from chromoflow.prep.binning import left_pad, n_bins
+    from chromoflow.data.layout import left_pad, n_bins
 
-    length = dense["pcre_length"]
+    length = batch.pcre_length
+    dense = batch.dense_pcres()
     B, P = length.shape
     feats, pmask, pfeats, cmask, imask = {}, {}, {}, {}, {}
     n_p = (length > 0).sum(1)
-    for b, x in dense["promoter"].items():
+    for b, x in batch.promoter.items():
         S = x.shape[1]
         feats[b] = torch.tensor(x)[:, None]
         pmask[b] = torch.zeros(B, 1, 1, S, S, dtype=torch.bool)
-        pfeats[b] = torch.tensor(dense["pcre"][b])
+        pfeats[b] = torch.tensor(dense[b])
         n = n_bins(length, b)
         lp = left_pad(n, S)
         pos = np.arange(S)
@@ -119,7 +120,7 @@ def official_inputs(dense: dict):
             im[i, 0, : n_p[i] + 1, : n_p[i] + 1] = False
         imask[b] = im
     freq = torch.zeros(B, P + 1, P + 1)
-    freq[:, 0, 1:] = torch.tensor(dense["pcre_score"])
+    freq[:, 0, 1:] = torch.tensor(batch.pcre_score)
     return feats, pmask, pfeats, cmask, imask, freq
 
 
@@ -138,7 +139,7 @@ def official_model(kind: str = "classifier", seed: int = 0):
     return model.eval()
 
 
-def official_forward(model, dense: dict):
+def official_forward(model, batch):
     """Run the official model on CPU: its code calls .cuda() unconditionally, made a no-op here."""
     import torch
 
@@ -146,7 +147,7 @@ def official_forward(model, dense: dict):
     torch.Tensor.cuda = lambda self, *a, **k: self
     try:
         with torch.no_grad():
-            return model(*official_inputs(dense))
+            return model(*official_inputs(batch))
     finally:
         torch.Tensor.cuda = saved
 

@@ -20,7 +20,6 @@ import h5py
 import numpy as np
 import pytest
 import torch
-
 from conftest import MARKS, run, track_args, write_bam
 
 DEMO = Path(__file__).parent / "data" / "chromoformer-demo-E003"
@@ -543,7 +542,7 @@ def test_a_failed_hdf5_write_after_the_space_check_is_one_line_and_no_crash(env,
     """The disk fills while the dataset is written (the up-front space check passed): one line, exit 1, no
     signal 11 from the HDF5 library's teardown, nothing left."""
     code = (
-        "import sys; import chromoflow.prep.dataset as d; d.require_space = lambda *a, **k: None; "
+        "import sys; import chromoflow.prep.featurize as d; d.require_space = lambda *a, **k: None; "
         "from chromoflow.cli import main; sys.argv = ['chromoflow'] + sys.argv[1:]; main()"
     )
     args = ["dataset", "--sample", "E003", "--genes", env / "genes.tsv", "--pcres", env / "pcres.tsv", *track_args(env / "demo", "E003"), "--expression", env / "demo" / "expression.tsv", "-j", 1, "-o", tiny_disk / "x.h5"]

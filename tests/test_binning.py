@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from chromoflow.prep.binning import BinPlan, bin_bounds, left_pad, n_bins
+from chromoflow.data.layout import left_pad, n_bins
+from chromoflow.prep.binning import BinPlan, bin_bounds
 
 
 class ArrayTrack:

@@ -4,13 +4,12 @@ import h5py
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import MARKS, copy_demo, run, track_args, write_bam
 
 from chromoflow.data.dataset import GeneDataset
 from chromoflow.errors import ChromoflowError
-from chromoflow.prep.binning import left_pad, n_bins
+from chromoflow.data.layout import left_pad, n_bins
 from chromoflow.prep.tracks import BamTrack, BigWigTrack
-
-from conftest import MARKS, copy_demo, run, track_args, write_bam
 
 
 def official_items(demo, tmp_path, meta):
@@ -46,13 +45,14 @@ def test_dataset_equals_official_loader(demo, demo_dataset, tmp_path):
     ds = GeneDataset.load(demo_dataset)
     order = pd.Series(np.arange(len(ds)), index=ds.genes.gene_id)
     batch = ds.batch(order.loc[meta.gene_id].to_numpy())
+    dense = batch.dense_pcres()
     for k, item in enumerate(items):
         for b in (2000, 500, 100):
             S = 40_000 // b
-            np.testing.assert_allclose(batch["promoter"][b][k], item["promoter_feats"][b][0].numpy(), atol=1e-5)
-            np.testing.assert_allclose(batch["pcre"][b][k], item["pcre_feats"][b].numpy(), atol=1e-5)
+            np.testing.assert_allclose(batch.promoter[b][k], item["promoter_feats"][b][0].numpy(), atol=1e-5)
+            np.testing.assert_allclose(dense[b][k], item["pcre_feats"][b].numpy(), atol=1e-5)
             # Masks follow from the stored lengths alone.
-            length = batch["pcre_length"][k]
+            length = batch.pcre_length[k]
             n, lp = n_bins(length, b), left_pad(n_bins(length, b), S)
             pos = np.arange(S)
             valid = (pos >= lp[:, None]) & (pos < (lp + n)[:, None]) & (length[:, None] > 0)
@@ -60,7 +60,7 @@ def test_dataset_equals_official_loader(demo, demo_dataset, tmp_path):
             assert (official_blocked == ~np.broadcast_to(valid[:, None, :], official_blocked.shape)).all()
             n_p = int((length > 0).sum())
             assert (item["interaction_masks"][b][0, : n_p + 1, : n_p + 1].numpy() == 0).all()
-        np.testing.assert_allclose(batch["pcre_score"][k], item["interaction_freq"][0, 1:].numpy(), atol=1e-4)
+        np.testing.assert_allclose(batch.pcre_score[k], item["interaction_freq"][0, 1:].numpy(), atol=1e-4)
         # (Labels differ by design: the official ones use the median of all 18,955 genes.)
 
 
@@ -77,10 +77,11 @@ def test_gene_without_pcres_equals_official(demo, tmp_path):
     assert res.exit_code == 0, res.output
     ds = GeneDataset.load(tmp_path / "one.h5")
     batch = ds.batch([0])
-    assert (batch["pcre_length"] == 0).all()
+    dense = batch.dense_pcres()
+    assert (batch.pcre_length == 0).all()
     for b in (2000, 500, 100):
-        np.testing.assert_allclose(batch["promoter"][b][0], items[0]["promoter_feats"][b][0].numpy(), atol=1e-5)
-        assert not batch["pcre"][b].any() and not items[0]["pcre_feats"][b].numpy().any()
+        np.testing.assert_allclose(batch.promoter[b][0], items[0]["promoter_feats"][b][0].numpy(), atol=1e-5)
+        assert not dense[b].any() and not items[0]["pcre_feats"][b].numpy().any()
     assert ds.genes.label.iat[0] == -1  # no --expression: labels unknown
 
 
@@ -143,21 +144,22 @@ def test_batches_place_pcres_centred(sim_datasets):
     ds = GeneDataset.load(sim_datasets["cellA"])
     idx = np.flatnonzero(ds.genes.pcre_count.to_numpy() > 0)[:16]
     batch = ds.batch(idx)
+    dense = batch.dense_pcres()
     for k, g in enumerate(idx):
         first = ds.genes.pcre_offset.iat[g]
         for slot in range(ds.genes.pcre_count.iat[g]):
             p = first + slot
             length = ds.pcres.end.iat[p] - ds.pcres.start.iat[p]
-            assert batch["pcre_length"][k, slot] == length
+            assert batch.pcre_length[k, slot] == length
             for b in ds.bin_sizes:
                 n, S = int(n_bins(length, b)), ds.slots(b)
                 lp = int(left_pad(n, S))
                 o = ds.pcre_bin_offset[b][p]
-                row = batch["pcre"][b][k, slot]
+                row = dense[b][k, slot]
                 np.testing.assert_array_equal(row[lp : lp + n], ds.pcre_features[b][o : o + n])
                 assert not row[:lp].any() and not row[lp + n :].any()
     empty = ds.batch(idx, pcres=False)
-    assert not any(empty["pcre"][b].any() for b in ds.bin_sizes) and not empty["pcre_length"].any()
+    assert not any(x.any() for x in empty.dense_pcres().values()) and not empty.pcre_length.any() and not len(empty.pcre_slots)
 
 
 def test_bam_depth_and_bam_dataset_equals_bigwig(tmp_path, demo):
@@ -399,9 +401,9 @@ def test_refseq_named_genes_with_ucsc_named_tracks_and_contacts(demo, demo_datas
     order = pd.Series(np.arange(len(ours)), index=ours.genes.gene_id).reindex(theirs.genes.gene_id).to_numpy()  # RefSeq names sort otherwise
     assert ours.genes.chrom.map({v: k for k, v in refseq.items()}).to_numpy()[order].tolist() == theirs.genes.chrom.tolist()
     assert ours.genes.fold.to_numpy()[order].tolist() == theirs.genes.fold.tolist()  # the published split, from the tracks' names
-    a = ours.batch(order, pcre_format="dense")
-    b = theirs.batch(np.arange(len(theirs)), pcre_format="dense")
+    a = ours.batch(order)
+    b = theirs.batch(np.arange(len(theirs)))
     for size in theirs.bin_sizes:
-        np.testing.assert_array_equal(a["promoter"][size], b["promoter"][size])
-        np.testing.assert_array_equal(a["pcre"][size], b["pcre"][size])
-    np.testing.assert_array_equal(a["pcre_score"], b["pcre_score"])
+        np.testing.assert_array_equal(a.promoter[size], b.promoter[size])
+        np.testing.assert_array_equal(a.dense_pcres()[size], b.dense_pcres()[size])
+    np.testing.assert_array_equal(a.pcre_score, b.pcre_score)

@@ -8,12 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run
 
 from chromoflow.data.dataset import GeneDataset
 from chromoflow.errors import ChromoflowError
 from chromoflow.prep.binned import BINNED_MARKS, import_binned
-
-from conftest import run
 
 EXTERNAL = Path(__file__).parent / "data" / "external"
 TOY = EXTERNAL / "attentivechrome_toy_test.csv"

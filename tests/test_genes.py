@@ -1,14 +1,12 @@
 import gzip
 
 import numpy as np
-
 import pandas as pd
 import pytest
+from conftest import run
 
 from chromoflow.errors import ChromoflowError
 from chromoflow.prep.genes import genes_from_bed, genes_from_gtf, read_genes
-
-from conftest import run
 
 GTF = """##format: gtf
 chr1\tHAVANA\tgene\t11869\t14409\t.\t+\t.\tgene_id "ENSG00000223972.5"; gene_type "transcribed_unprocessed_pseudogene"; gene_name "DDX11L1";

@@ -6,14 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import run
 
 from chromoflow.data.dataset import GeneDataset
 from chromoflow.interpret.perturb import Perturber, Plan
-from chromoflow.training.batches import to_tensors
-from chromoflow.training.checkpoint import load_model
+from chromoflow.models.checkpoint import load_model
 from chromoflow.training.train import train
-
-from conftest import run
 
 FOLD = 3
 
@@ -80,7 +78,7 @@ def test_knocking_out_the_only_pcre_equals_no_pcres(models, demo_dataset):
     assert len(g) >= 1
     effects = p.run(g, Plan(knockout=True))
     ko = effects[effects.kind == "knockout"].set_index("gene_id")
-    batch = to_tensors(ds.batch(g, pcres=False, pcre_format="packed"))
+    batch = ds.batch(g, pcres=False).to("cpu")
     with torch.no_grad():
         alone = p.model(batch)[:, 0].numpy()
     np.testing.assert_allclose(ko.loc[ds.genes.gene_id.to_numpy()[g], "perturbed"], alone, atol=1e-5)
@@ -257,7 +255,8 @@ def test_attribution_follows_any_bin_layout(sim, sim_datasets, tmp_path):
     """A dataset binned at 2000/500/250 bp: attribution on a 250 bp grid, its totals equal gradient x input
     summed over every input bin, computed directly."""
     from conftest import track_args
-    from chromoflow.training import objective
+
+    from chromoflow.models import objective
 
     ds_path = tmp_path / "cellA.h5"
     res = run("dataset", "--sample", "cellA", "--genes", sim_datasets["genes"], "--pcres", sim_datasets["pcres"], *track_args(sim, "cellA"), "--expression", sim / "expression.tsv", "--bin-sizes", "2000,500,250", "-j", 1, "-o", ds_path)
@@ -271,11 +270,11 @@ def test_attribution_follows_any_bin_layout(sim, sim_datasets, tmp_path):
     assert len(profile) == 160 and np.diff(profile.position).tolist() == [250] * 159 and profile.position.iat[80] == 0
     model, _ = load_model(tmp_path / "run" / "model.pt")
     idx = np.flatnonzero(ds.genes.gene_id.isin(genes).to_numpy())
-    batch = to_tensors(ds.batch(idx, pcre_format="packed"))
+    batch = ds.batch(idx).to("cpu")
     for b in ds.bin_sizes:
-        batch["promoter"][b].requires_grad_(True)
+        batch.promoter[b].requires_grad_(True)
     objective.prediction("regression", objective.outputs(model.eval(), "regression", batch, None)).sum().backward()
-    total = sum((batch["promoter"][b].grad * batch["promoter"][b]).sum((0, 1)).detach().numpy() for b in ds.bin_sizes) / len(idx)
+    total = sum((batch.promoter[b].grad * batch.promoter[b]).sum((0, 1)).detach().numpy() for b in ds.bin_sizes) / len(idx)
     np.testing.assert_allclose(profile[ds.marks].sum().to_numpy(), total, rtol=1e-4, atol=1e-7)
 
 

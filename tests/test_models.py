@@ -1,18 +1,15 @@
 import numpy as np
 import pytest
 import torch
+from conftest import official_forward, official_model
 
-from chromoflow.data.dataset import GeneDataset, pack_dense
+from chromoflow.data.batch import PackedBatch
+from chromoflow.data.dataset import GeneDataset
 from chromoflow.models.attentivechrome import AttentiveChrome
 from chromoflow.models.chromoformer import Chromoformer
-from chromoflow.models.common import tss_window
 from chromoflow.models.deepchrome import DeepChrome
-from chromoflow.prep.binning import left_pad, n_bins
 from chromoflow.models.layers import segment_softmax, sinusoidal_positions
-from chromoflow.training.batches import to_tensors
-from chromoflow.training.batches import to_tensors
-
-from conftest import official_forward, official_model
+from chromoflow.data.layout import left_pad, n_bins
 
 
 def test_parameter_names_and_shapes_match_official():
@@ -29,15 +26,16 @@ def test_parameter_names_and_shapes_match_official():
 def edited_demo_batch(demo_dataset):
     """All demo genes; one stripped of its pCREs, one cut to 3, others keep their 1 or 8."""
     ds = GeneDataset.load(demo_dataset)
-    dense = ds.batch(np.arange(len(ds)))
-    full = np.flatnonzero((dense["pcre_length"] > 0).all(1))
-    assert len(full) >= 3 and ((dense["pcre_length"] > 0).sum(1) == 1).any()
+    batch = ds.batch(np.arange(len(ds)))
+    length, score, dense = batch.pcre_length.copy(), batch.pcre_score.copy(), batch.dense_pcres()
+    full = np.flatnonzero((length > 0).all(1))
+    assert len(full) >= 3 and ((length > 0).sum(1) == 1).any()
     for gene, keep in ((full[0], 0), (full[1], 3)):
-        dense["pcre_length"][gene, keep:] = 0
-        dense["pcre_score"][gene, keep:] = 0
-        for b in dense["pcre"]:
-            dense["pcre"][b][gene, keep:] = 0
-    return dense
+        length[gene, keep:] = 0
+        score[gene, keep:] = 0
+        for b in dense:
+            dense[b][gene, keep:] = 0
+    return PackedBatch.from_dense(batch.promoter, length, score, dense)
 
 
 @pytest.mark.parametrize("kind", ["classifier", "regressor"])
@@ -47,10 +45,10 @@ def test_outputs_equal_official_package(demo_dataset, kind):
     ours = Chromoformer(n_feats=7, n_out=2 if kind == "classifier" else 1)
     ours.load_state_dict(official.state_dict(), strict=True)
     ours.eval()
-    dense = edited_demo_batch(demo_dataset)
-    want = official_forward(official, dense)
+    batch = edited_demo_batch(demo_dataset)
+    want = official_forward(official, batch)
     with torch.no_grad():
-        got = ours(to_tensors(pack_dense(dense)))
+        got = ours(batch.to("cpu"))
     assert got.shape == want.shape
     assert torch.allclose(got, want, atol=1e-4, rtol=0), (got - want).abs().max()
 
@@ -59,25 +57,24 @@ def test_padding_and_batch_company_do_not_change_outputs(demo_dataset):
     torch.manual_seed(0)
     model = Chromoformer(n_feats=7, n_out=1, d_emb=32, d_head=16, embed={"d_model": 32}, pairwise={"d_model": 32, "n_layers": 1}, regulation={"n_layers": 2, "d_model": 64, "n_heads": 4}).eval()
     ds = GeneDataset.load(demo_dataset)
-    dense = ds.batch(np.arange(len(ds)))
+    batch = ds.batch(np.arange(len(ds)))
     with torch.no_grad():
-        together = model(to_tensors(pack_dense(dense)))
-        alone = torch.cat([model(to_tensors(ds.batch([i], pcre_format="packed"))) for i in range(len(ds))])
+        together = model(PackedBatch.from_dense(batch.promoter, batch.pcre_length, batch.pcre_score, batch.dense_pcres()).to("cpu"))
+        alone = torch.cat([model(ds.batch([i]).to("cpu")) for i in range(len(ds))])
         # Four more empty pCRE slots per gene, and garbage in every padded position.
-        wider = dict(dense)
-        wider["pcre_length"] = np.pad(dense["pcre_length"], ((0, 0), (0, 4)))
-        wider["pcre_score"] = np.pad(dense["pcre_score"], ((0, 0), (0, 4)))
-        wider["pcre"] = {}
-        for b, x in dense["pcre"].items():
+        length = np.pad(batch.pcre_length, ((0, 0), (0, 4)))
+        score = np.pad(batch.pcre_score, ((0, 0), (0, 4)))
+        wider = {}
+        for b, x in batch.dense_pcres().items():
             noisy = np.pad(x, ((0, 0), (0, 4), (0, 0), (0, 0)))
             S = x.shape[2]
-            n = n_bins(wider["pcre_length"], b)
+            n = n_bins(length, b)
             lp = left_pad(n, S)
             pos = np.arange(S)
-            padding = ~((pos >= lp[..., None]) & (pos < (lp + n)[..., None]) & (wider["pcre_length"][..., None] > 0))
+            padding = ~((pos >= lp[..., None]) & (pos < (lp + n)[..., None]) & (length[..., None] > 0))
             noisy[padding] = 7.0
-            wider["pcre"][b] = noisy
-        padded = model(to_tensors(pack_dense(wider)))
+            wider[b] = noisy
+        padded = model(PackedBatch.from_dense(batch.promoter, length, score, wider).to("cpu"))
     assert torch.allclose(together, alone, atol=1e-5)
     assert torch.allclose(together, padded, atol=1e-5)
 
@@ -87,10 +84,10 @@ def test_nohic_ignores_pcres(demo_dataset):
     model = Chromoformer(n_feats=7, n_out=2, use_pcres=False).eval()
     ds = GeneDataset.load(demo_dataset)
     with torch.no_grad():
-        with_p = model(to_tensors(ds.batch(np.arange(6), pcre_format="packed")))
-        without = model(to_tensors(ds.batch(np.arange(6), pcres=False, pcre_format="packed")))
+        with_p = model(ds.batch(np.arange(6)).to("cpu"))
+        without = model(ds.batch(np.arange(6), pcres=False).to("cpu"))
     assert torch.equal(with_p, without)
-    assert model.inputs["pcres"] is False
+    assert model.inputs.pcres is False and model.attention is None
 
 
 def test_folded_embedding_equals_attention_over_every_bin(demo_dataset):
@@ -98,10 +95,10 @@ def test_folded_embedding_equals_attention_over_every_bin(demo_dataset):
     torch.manual_seed(2)
     model = Chromoformer(n_feats=7, n_out=2).eval()
     ds = GeneDataset.load(demo_dataset)
-    batch = to_tensors(ds.batch(np.arange(len(ds)), pcre_format="packed"))
+    batch = ds.batch(np.arange(len(ds))).to("cpu")
     with torch.no_grad():
-        folded = model._embed(batch["promoter"])
-        plain = model._embed_layers(batch["promoter"])
+        folded = model._embed(batch.promoter)
+        plain = model._embed_layers(batch.promoter)
     assert folded.shape == (3, len(ds), 128)
     assert torch.allclose(folded, plain, atol=1e-5), (folded - plain).abs().max()
 
@@ -113,13 +110,13 @@ def test_attention_weights_path_equals_fast_path(demo_dataset):
         for r in range(3):
             model.regulation("transformer.layers.5.self_att.gamma_f")[r].copy_(torch.tensor([0.5, 2.0, 1, 1, 1, 1, 3, 0.1]))
     ds = GeneDataset.load(demo_dataset)
-    batch = to_tensors(ds.batch(np.arange(len(ds)), pcre_format="packed"))
+    batch = ds.batch(np.arange(len(ds))).to("cpu")
     with torch.no_grad():
         fast = model.encode(batch)
         slow, weights = model.encode(batch, need_weights=True)
     assert torch.allclose(fast, slow, atol=1e-5)
     w = weights[100][-1]  # (B, heads, 9, 9), last layer
-    length = batch["pcre_length"]
+    length = batch.pcre_length
     empty = torch.cat([torch.zeros(len(ds), 1, dtype=torch.bool), length == 0], dim=1)
     assert torch.allclose(w[:, :, 0][empty.unsqueeze(1).expand_as(w[:, :, 0])], torch.zeros(1))  # masked slots get no weight
     assert torch.allclose(w.sum(-1), torch.ones(1))
@@ -154,8 +151,8 @@ def test_positions_match_official_formula():
 def test_baselines_read_the_central_5kb():
     x = torch.zeros(2, 400, 3)
     x[:, 150:250] = torch.arange(100, dtype=torch.float32)[None, :, None]
-    batch = {"promoter": {100: x}}
-    crop = tss_window(batch, 100, 100)
+    batch = PackedBatch(index=np.arange(2), promoter={100: x})
+    crop = DeepChrome(3, 2).tss_window(batch)
     assert crop.shape == (2, 100, 3) and torch.equal(crop[0, :, 0], torch.arange(100.0))
     torch.manual_seed(0)
     for model in (AttentiveChrome(3, 2), DeepChrome(3, 2)):
@@ -163,7 +160,7 @@ def test_baselines_read_the_central_5kb():
         assert model(batch).shape == (2, 2)
         y = x.clone()
         y[:, :150] = 9.0  # outside ±5 kb: ignored
-        assert torch.equal(model(batch), model({"promoter": {100: y}}))
+        assert torch.equal(model(batch), model(PackedBatch(index=np.arange(2), promoter={100: y})))
     _, att = AttentiveChrome(3, 2).encode(batch, need_weights=True)
     assert att["alpha"].shape == (2, 3, 100) and torch.allclose(att["beta"].sum(1), torch.ones(2))
 
@@ -173,7 +170,7 @@ def test_bf16_autocast_path_runs_and_stays_close(demo_dataset):
     torch.manual_seed(4)
     model = Chromoformer(n_feats=7, n_out=2).eval()
     ds = GeneDataset.load(demo_dataset)
-    batch = to_tensors(ds.batch(np.arange(len(ds)), pcre_format="packed"))
+    batch = ds.batch(np.arange(len(ds))).to("cpu")
     with torch.no_grad():
         full = model(batch)
         with torch.autocast("cpu", dtype=torch.bfloat16):
@@ -188,7 +185,7 @@ def test_training_step_is_bit_reproducible_on_cpu(demo_dataset):
     """Same batch, same weights: identical gradients every time (no scatter with a thread-order-dependent sum)."""
     torch.set_num_threads(max(2, torch.get_num_threads()))
     ds = GeneDataset.load(demo_dataset)
-    batch = to_tensors(ds.batch(np.resize(np.arange(len(ds)), 64), pcre_format="packed"))
+    batch = ds.batch(np.resize(np.arange(len(ds)), 64)).to("cpu")
     torch.manual_seed(0)
     model = Chromoformer(7, 1)
     grads = []

@@ -5,12 +5,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run
 
 from chromoflow.errors import ChromoflowError
-from chromoflow.prep.genes import genes_from_bed, genes_from_gtf, write_genes
+from chromoflow.prep.genes import genes_from_gtf, write_genes
 from chromoflow.prep.pcres import PcreRules, find_pcres, read_pcres
-
-from conftest import run
 
 EXTERNAL = Path(__file__).parent / "data" / "external"
 GENES = pd.DataFrame(

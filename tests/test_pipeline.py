@@ -16,10 +16,20 @@ import h5py
 import pandas as pd
 import pytest
 import torch
+from _nextflow import (
+    MARKS,
+    REPO,
+    SIM,
+    nextflow,
+    nextflow_bin,
+    nextflow_env,
+    sim_rows,
+    tool,
+    trace,
+    write_sheet,
+)
 
-from chromoflow.training.metrics import roc_auc
-
-from _nextflow import MARKS, REPO, SIM, nextflow, nextflow_bin, nextflow_env, sim_rows, tool, trace, write_sheet
+from chromoflow.evaluate.metrics import roc_auc
 
 pytestmark = pytest.mark.slow
 

@@ -17,8 +17,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from _nextflow import MARKS, REPO, SIM, nextflow_bin, nextflow_env, sim_rows, write_sheet
+from _nextflow import (
+    MARKS,
+    REPO,
+    SIM,
+    nextflow_bin,
+    nextflow_env,
+    sim_rows,
+    write_sheet,
+)
 
 pytestmark = pytest.mark.slow
 

@@ -1,11 +1,9 @@
 import numpy as np
 import pandas as pd
+from conftest import run
 
 from chromoflow.data.dataset import GeneDataset
-from chromoflow.prep.simulate import simulate
 from chromoflow.prep.tracks import BigWigTrack
-
-from conftest import run
 
 
 def test_same_seed_same_files(tmp_path):

@@ -6,16 +6,20 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import official_forward, official_model, run
 
 from chromoflow.data.dataset import GeneDataset
 from chromoflow.errors import ChromoflowError
-from chromoflow.training.checkpoint import OFFICIAL_MARKS
+from chromoflow.evaluate.metrics import (
+    average_precision,
+    fold_change_metrics,
+    roc_auc,
+    spearman,
+)
+from chromoflow.evaluate.predict import predict
+from chromoflow.models.checkpoint import OFFICIAL_MARKS
 from chromoflow.training.config import resolve_config
-from chromoflow.training.metrics import average_precision, fold_change_metrics, roc_auc, spearman
-from chromoflow.training.predict import predict
 from chromoflow.training.train import train
-
-from conftest import official_forward, official_model, run
 
 FOLD = 3  # chr2, 3, 4, 16, 18, 20: about a quarter of the simulated genes
 
@@ -343,7 +347,7 @@ def test_model_file_lists_trained_genes_and_predict_marks_heldout(trained, sim_d
 
 def test_summary_scores_only_heldout_genes(trained, sim_datasets, tmp_path):
     """A checkpoint applied to every gene: the summary's metric is the held-out fold's, not the training genes'."""
-    from chromoflow.training.summary import summarize
+    from chromoflow.evaluate.summary import summarize
 
     out = trained[("deepchrome", "classification")]
     assert run("predict", "--dataset", sim_datasets["cellA"], "--checkpoint", out / "model.pt", "--info", tmp_path / "i.json", "-o", tmp_path / "all.tsv").exit_code == 0
@@ -431,17 +435,19 @@ def test_compile_falls_back_to_eager_when_the_compiler_fails(sim_datasets, tmp_p
 def test_device_resident_batches_equal_host_batches(sim_datasets, tmp_path):
     """The GPU path's resident dataset (here on the CPU): the same batches, the same training."""
     ds = GeneDataset.load(sim_datasets["cellA"])
-    from chromoflow.training.data import TaskData
+    from chromoflow.data.task_data import TaskData
+    from chromoflow.models.base import ModelInputs
 
     host, resident = TaskData("regression", ds), TaskData("regression", GeneDataset.load(sim_datasets["cellA"]))
     assert resident.make_resident(torch.device("cpu"), [2000, 500, 100], force=True)
-    inputs = {"bin_sizes": [2000, 500, 100], "pcres": True, "pcre_format": "packed"}
+    inputs = ModelInputs(bin_sizes=(2000, 500, 100), pcres=True)
     pos = np.arange(0, len(ds), 7)
     for (_, a, _, ta), (_, b, _, tb) in zip(host.stream(pos, 32, inputs, "cpu"), resident.stream(pos, 32, inputs, "cpu")):
-        assert torch.equal(ta, tb) and set(a) == set(b)
+        assert torch.equal(ta, tb) and b.promoter_source is None and b.pcre_bin_source is None
         for key in ("promoter", "pcre_bins"):
-            assert all(torch.equal(a[key][r], b[key][r]) for r in a[key])
-        assert torch.equal(a["pcre_slots"], b["pcre_slots"]) and torch.equal(a["pcre_bin_pos"][100], b["pcre_bin_pos"][100])
+            x, y = getattr(a, key), getattr(b, key)
+            assert set(x) == set(y) == {2000, 500, 100} and all(torch.equal(x[r], y[r]) for r in x)
+        assert torch.equal(a.pcre_slots, b.pcre_slots) and torch.equal(a.pcre_bin_pos[100], b.pcre_bin_pos[100])
     m1 = train(sim_datasets["cellA"], "chromoformer", "regression", FOLD, tmp_path / "host", config="tiny", epochs=1, seed=2, resident="off")
     m2 = train(sim_datasets["cellA"], "chromoformer", "regression", FOLD, tmp_path / "dev", config="tiny", epochs=1, seed=2, resident="on")
     assert m1["heldout"]["pearson_r"] == pytest.approx(m2["heldout"]["pearson_r"], abs=1e-6)
@@ -468,7 +474,7 @@ def test_multiqc_custom_content_carries_the_summary():
     """The _mqc files: YAML headers MultiQC reads, and the numbers of metrics_by_model (fold means), row by row."""
     import yaml
 
-    from chromoflow.training.multiqc import general_stats, metrics_table
+    from chromoflow.evaluate.multiqc import general_stats, metrics_table
 
     by_model = pd.DataFrame(
         {

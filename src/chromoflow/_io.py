@@ -21,7 +21,8 @@ import secrets
 from pathlib import Path
 from typing import IO, Callable, Iterator
 
-from .errors import ChromoflowError, at_line
+from .errors import ChromoflowError
+
 
 class _Outputs:
     """The outputs of one :func:`all_or_nothing` block: written temporaries and the folders it created."""

@@ -3,7 +3,7 @@ import os
 import click
 
 from ..genome import ChromAliases
-from ..prep.dataset import DEFAULT_BIN_SIZES, Layout, build_dataset, parse_tracks
+from ..prep.featurize import DEFAULT_BIN_SIZES, Layout, build_dataset, parse_tracks
 from ..prep.genes import read_genes
 from ..prep.pcres import read_pcres
 from ._base import command

@@ -18,7 +18,7 @@ from ._base import command
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="predictions.tsv: gene_id, prediction, fold, label/target.")
 def command(dataset, checkpoint, reference, fold, device, precision, batch_size, attention, heldout_fold, info_path, bed, output):
     """Predict expression (class probability, level or fold change) for a dataset's genes."""
-    from ..training.predict import predict
+    from ..evaluate.predict import predict
 
     frame = predict(dataset, checkpoint, output, device=device, precision=precision, reference=reference, fold=fold, attention=attention, batch_size=batch_size, heldout_fold=heldout_fold, info_path=info_path, bed=bed)
     click.echo(f"{output}: {len(frame)} predictions", err=True)

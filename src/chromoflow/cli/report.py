@@ -13,7 +13,7 @@ from ._base import command
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="report.html (self-contained: figures embedded).")
 def command(summary, interpretation, run_info, versions, truth, title, output):
     """One self-contained HTML report: metrics, the gain from 3D contacts, curves, links and attribution."""
-    from ..report import write_report
+    from ..evaluate.report import write_report
 
     write_report(summary, output, interpretation=interpretation, run_info=run_info, truth=truth, title=title, versions=versions)
     click.echo(f"{output}: written", err=True)

@@ -9,7 +9,7 @@ from ._base import command
 @click.option("-o", "--outdir", required=True, type=click.Path(file_okay=False), help="Output folder: metrics.tsv, metrics_by_model.tsv, predictions.tsv, metrics.png.")
 def command(manifest, base, outdir):
     """One metrics table over samples x tasks x models x folds (scored from the predictions)."""
-    from ..training.summary import summarize
+    from ..evaluate.summary import summarize
 
     table = summarize(manifest, outdir, base)
     click.echo(f"{outdir}: {len(table)} runs summarised", err=True)

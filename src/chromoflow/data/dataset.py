@@ -40,7 +40,8 @@ import pandas as pd
 
 from .._arrays import expand_ranges
 from ..errors import ChromoflowError
-from ..prep.binning import left_pad, n_bins
+from .batch import PackedBatch
+from .layout import left_pad, n_bins
 
 FORMAT = "chromoflow-dataset"
 FORMAT_VERSION = 1
@@ -56,7 +57,7 @@ class GeneDataset:
 
     >>> ds = GeneDataset.load("E003.h5")
     >>> batch = ds.batch(np.arange(64))
-    >>> batch["pcre"][100].shape      # (64, 8, 400, 7)
+    >>> batch.promoter[100].shape     # (64, 400, 7)
     """
 
     path: Path
@@ -178,33 +179,17 @@ class GeneDataset:
         rows = self._pcre_offset[idx, None] + slot
         return np.where(slot < self._pcre_count[idx, None], rows, -1)
 
-    def batch(self, idx, pcres: bool = True, bin_sizes=None, pcre_format: str = "dense", features: bool = True) -> dict:
-        """Model inputs for genes ``idx`` (numpy arrays).
-
-        Keys: ``index`` (B,), ``promoter`` {b: (B, S_b, M)}, ``pcre_length``
-        (B, P) bp (0 = empty slot), ``pcre_score`` (B, P), ``label`` (B,),
-        ``target`` (B,), ``strand`` (B,), and the pCRE bins:
-
-        - ``pcre_format="dense"``: ``pcre`` {b: (B, P, S_b, M)}, each pCRE centred
-          in its slot with zero padding, as the official loader builds them;
-        - ``pcre_format="packed"``: only real bins, no padding: ``pcre_slots``
-          (N,) flat slot index (gene * P + slot) of the filled slots, and per
-          bin size ``pcre_bins`` {b: (n_b, M)}, ``pcre_bin_slot`` {b: (n_b,)}
-          (which filled slot, 0..N-1), ``pcre_bin_pos`` {b: (n_b,)} (position
-          in the padded row, as the official positional encoding sees it).
+    def batch(self, idx, pcres: bool = True, bin_sizes=None, features: bool = True) -> PackedBatch:
+        """Model inputs for genes ``idx`` (numpy arrays; see :class:`~chromoflow.data.batch.PackedBatch`).
 
         ``bin_sizes`` limits the resolutions built; ``pcres=False`` leaves
-        every slot empty (the no-Hi-C ablation). ``features=False`` (packed
-        only) leaves the feature values out and gives where to find them
-        instead, for a copy of the arrays kept elsewhere (e.g. on a GPU):
-        ``promoter_index`` (B,) and ``pcre_bin_source`` {b: (n_b,)} rows of
-        ``promoter[b]`` and ``pcre_features[b]``.
+        every slot empty (the no-Hi-C ablation). ``features=False`` leaves the
+        feature values out and gives where to find them instead, for a copy
+        of the arrays kept elsewhere (e.g. on a GPU).
         """
-        if not features and pcre_format != "packed":
-            raise ValueError("features=False needs pcre_format='packed'")
         idx = np.asarray(idx, np.int64)
         sizes = self.bin_sizes if bin_sizes is None else [int(b) for b in bin_sizes]
-        B, P, M = len(idx), self.max_pcres, len(self.marks)
+        B, P = len(idx), self.max_pcres
         rows = self.pcre_slots(idx) if pcres else np.full((B, P), -1)
         filled = rows >= 0
         r = rows[filled]
@@ -212,42 +197,31 @@ class GeneDataset:
         length[filled] = self._pcre_length[r]
         score = np.zeros((B, P), np.float32)
         score[filled] = self._pcre_score[r]
-        out = {
-            "index": idx,
-            "pcre_length": length,
-            "pcre_score": score,
-            "label": self.genes["label"].to_numpy()[idx],
-            "target": self.genes["target"].to_numpy(np.float32)[idx],
-            "strand": np.where(self.genes["strand"].to_numpy()[idx] == "+", 1, -1),
-        }
-        if features:
-            out["promoter"] = {b: self.promoter[b][idx] for b in sizes}
-        else:
-            out["promoter_index"], out["pcre_bin_source"] = idx, {}
-        flat_slot = np.flatnonzero(filled.ravel())  # (gene, slot) positions that hold a pCRE
-        if pcre_format == "packed":
-            out.update(pcre_slots=flat_slot, pcre_bin_slot={}, pcre_bin_pos={})
-            if features:
-                out["pcre_bins"] = {}
-        else:
-            out["pcre"] = {}
+        bins, bin_slot, bin_pos, bin_source = {}, {}, {}, {}
         for b in sizes:
-            S = self.slots(b)
             n = n_bins(self._pcre_length[r], b)
             src = expand_ranges(self.pcre_bin_offset[b][r], n)
-            pos = expand_ranges(left_pad(n, S), n)
-            if pcre_format == "packed":
-                if features:
-                    out["pcre_bins"][b] = self.pcre_features[b][src]
-                else:
-                    out["pcre_bin_source"][b] = src
-                out["pcre_bin_slot"][b] = np.repeat(np.arange(len(r)), n)
-                out["pcre_bin_pos"][b] = pos
+            if features:
+                bins[b] = self.pcre_features[b][src]
             else:
-                dense = np.zeros((B * P * S, M), np.float32)
-                dense[np.repeat(flat_slot * S, n) + pos] = self.pcre_features[b][src]
-                out["pcre"][b] = dense.reshape(B, P, S, M)
-        return out
+                bin_source[b] = src
+            bin_slot[b] = np.repeat(np.arange(len(r)), n)
+            bin_pos[b] = expand_ranges(left_pad(n, self.slots(b)), n)
+        return PackedBatch(
+            index=idx,
+            promoter={b: self.promoter[b][idx] for b in sizes} if features else {},
+            pcre_length=length,
+            pcre_score=score,
+            pcre_slots=np.flatnonzero(filled.ravel()),
+            pcre_bins=bins,
+            pcre_bin_slot=bin_slot,
+            pcre_bin_pos=bin_pos,
+            label=self.genes["label"].to_numpy()[idx],
+            target=self.genes["target"].to_numpy(np.float32)[idx],
+            strand=np.where(self.genes["strand"].to_numpy()[idx] == "+", 1, -1),
+            promoter_source=None if features else idx,
+            pcre_bin_source=None if features else bin_source,
+        )
 
 
 def pcre_counts(pcre_table: pd.DataFrame, n_genes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -347,24 +321,3 @@ def _attr(value):
     if isinstance(value, np.generic):
         return value.item()
     return value
-
-
-def pack_dense(batch: dict) -> dict:
-    """A ``pcre_format="dense"`` batch turned into the packed form (see :meth:`GeneDataset.batch`).
-
-    For inputs built elsewhere (e.g. the official loader's padded tensors):
-    only each filled slot's bins, located by the pCRE lengths, are kept.
-    """
-    length = np.asarray(batch["pcre_length"])
-    B, P = length.shape
-    flat = np.flatnonzero(length.ravel() > 0)
-    out = {k: v for k, v in batch.items() if k != "pcre"}
-    out.update(pcre_slots=flat, pcre_bins={}, pcre_bin_slot={}, pcre_bin_pos={})
-    for b, dense in batch["pcre"].items():
-        S, M = dense.shape[2], dense.shape[3]
-        n = n_bins(length.ravel()[flat], b)
-        pos = expand_ranges(left_pad(n, S), n)
-        out["pcre_bins"][b] = np.asarray(dense).reshape(B * P, S, M)[np.repeat(flat, n), pos]
-        out["pcre_bin_slot"][b] = np.repeat(np.arange(len(flat)), n)
-        out["pcre_bin_pos"][b] = pos
-    return out

@@ -26,31 +26,28 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..evaluate.plots import _pyplot, _save
+from ..models import objective
 from ..progress import progress
-from ..training import objective
-from ..training.batches import to_tensors
-from ..training.plots import _pyplot, _save
-from ..training.trainer import autocast
+from ..runtime import autocast
 
 
 def _batches(data, positions, inputs, device, batch_size):
     for chunk in np.array_split(positions, max(1, -(-len(positions) // batch_size))):
         if len(chunk):
-            a, b = data.batch(chunk, inputs)
-            yield chunk, to_tensors(a, device), to_tensors(b, device) if b is not None else None
+            yield chunk, *data.device_batches(chunk, inputs, device)
 
 
 def pcre_attention(model, data, positions, device, batch_size: int = 256, bf16: bool = False) -> dict:
     """{(gene_id, pCRE rank): the promoter's last-layer regulation attention to it, mean over heads and resolutions}."""
     out = {}
     model.eval()
-    inputs = dict(model.inputs)
     with torch.no_grad():
-        for chunk, a, b in _batches(data, positions, inputs, device, batch_size):
+        for chunk, a, b in _batches(data, positions, model.inputs, device, batch_size):
             with autocast(device, bf16):
                 _, weights = objective.outputs(model, data.task, a, b, need_weights=True)
             att = np.mean([weights[r][-1][:, :, 0, 1:].float().mean(1).cpu().numpy() for r in model.bin_sizes], axis=0)  # (B, P)
-            length = a["pcre_length"].cpu().numpy()
+            length = a.pcre_length.cpu().numpy()
             ids = data.genes["gene_id"].to_numpy()[chunk]
             for k, s in zip(*np.nonzero(length > 0)):
                 out[(ids[k], int(s) + 1)] = float(att[k, s])
@@ -65,8 +62,8 @@ def grid_step(bin_sizes) -> int:
 def gradient_x_input(model, data, positions, device, batch_size: int = 128, bf16: bool = False) -> tuple[np.ndarray, int]:
     """(genes, window / step, marks) summed gradient x input per grid step of the promoter window (transcription
     direction), and the step (bp); see the module docstring. Task positions of ``data``."""
-    inputs = dict(model.inputs)
-    sizes = [int(b) for b in inputs["bin_sizes"]]
+    inputs = model.inputs
+    sizes = list(inputs.bin_sizes)
     step = grid_step(sizes)
     window = data.a.window
     out = np.zeros((len(positions), window // step, len(data.a.marks)), np.float32)
@@ -74,12 +71,12 @@ def gradient_x_input(model, data, positions, device, batch_size: int = 128, bf16
     row = 0
     for chunk, a, b in progress(_batches(data, positions, inputs, device, batch_size), total=-(-len(positions) // batch_size), desc="attribution", unit="batch"):
         for s in sizes:
-            a["promoter"][s].requires_grad_(True)
+            a.promoter[s].requires_grad_(True)
         with autocast(device, bf16):
             y = objective.outputs(model, data.task, a, b)
         objective.prediction(data.task, y).sum().backward()
         for s in sizes:
-            x = a["promoter"][s]
+            x = a.promoter[s]
             gx = (x.grad * x).detach().float().cpu().numpy()  # (B, window / s, M): zero where the model reads nothing
             out[row : row + len(chunk)] += np.repeat(gx, s // step, axis=1) / (s // step)
         row += len(chunk)

@@ -31,20 +31,20 @@ perturbed - baseline.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 import torch
 
-from .._arrays import expand_ranges
+from ..data.batch import PackedBatch
 from ..data.dataset import GeneDataset
+from ..data.layout import left_pad, n_bins
 from ..errors import ChromoflowError
 from ..log import warn
+from ..models import objective
 from ..progress import progress
-from ..training import objective
-from ..training.batches import to_tensors
-from ..training.trainer import autocast
+from ..runtime import autocast
 
 EFFECT_COLUMNS = [
     "gene_id", "gene_name", "chrom", "tss", "strand", "fold", "kind", "region", "pcre_rank", "pcre_chrom", "pcre_start", "pcre_end",
@@ -52,8 +52,43 @@ EFFECT_COLUMNS = [
 ]
 KINDS = ("knockout", "silence", "regions", "swap")
 
-# Where a variant acts (codes in the variant arrays).
-NONE, PROMOTER, PCRE, REGIONS, SWAP_PROMOTER, SWAP_PCRE = range(6)
+
+@dataclass(frozen=True)
+class Variant:
+    """One input of a gene: its unedited input (``baseline``) or one edit of it."""
+
+    kind: str  # baseline, or one of KINDS
+    region: str = ""  # where it acts: promoter, pcre, all (every place a region edit overlaps), "" for the baseline
+    slot: int = -1  # the pCRE slot it acts on (0 = the best-ranked pCRE), -1 for none
+    mark: int = -1  # the mark it scales, -1 for none
+    factor: float = float("nan")  # the depth factor, NaN where it does not apply
+
+
+BASELINE = Variant("baseline", factor=1.0)
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """The variants of a batch of genes as arrays, one entry per variant, grouped by gene."""
+
+    gene: np.ndarray  # local index of the variant's gene
+    kind: np.ndarray
+    region: np.ndarray
+    slot: np.ndarray
+    mark: np.ndarray
+    factor: np.ndarray
+
+    @classmethod
+    def of(cls, per_gene: list[list[Variant]]) -> _Columns:
+        flat = [(k, v) for k, vs in enumerate(per_gene) for v in vs]
+        col = lambda f, dtype: np.array([f(k, v) for k, v in flat], dtype)  # noqa: E731
+        return cls(
+            gene=col(lambda k, v: k, np.int64), kind=col(lambda k, v: v.kind, object), region=col(lambda k, v: v.region, object),
+            slot=col(lambda k, v: v.slot, np.int64), mark=col(lambda k, v: v.mark, np.int64), factor=col(lambda k, v: v.factor, np.float64),
+        )
+
+    def at(self, kind: str, region: str) -> np.ndarray:
+        return (self.kind == kind) & (self.region == region)
 
 
 @dataclass
@@ -120,144 +155,118 @@ class Perturber:
     def __init__(self, model, info: dict, ds: GeneDataset, device, reference: GeneDataset | None = None, batch_size: int = 512, bf16: bool = False):
         self.model, self.info, self.ds, self.device, self.ref, self.bf16 = model, info, ds, device, reference, bf16
         self.task = info["task"]
-        self.inputs = dict(model.inputs, pcre_format="packed")
-        self.has_pcres = bool(self.inputs.get("pcres"))
-        self.bin_sizes = list(self.inputs["bin_sizes"])
+        self.inputs = model.inputs
+        self.has_pcres = self.inputs.pcres
+        self.bin_sizes = list(self.inputs.bin_sizes)
         self.batch_size = batch_size
         self.transform = str(ds.attrs.get("transform", "log1p"))
 
     # --------------------------------------------------------------- variants
-    def variants(self, plan: Plan, counts: np.ndarray) -> list[tuple]:
-        """Per gene (given its pCRE count): [(kind, where, slot, mark, factor)], the unedited input first."""
+    def variants(self, plan: Plan, counts: np.ndarray) -> list[list[Variant]]:
+        """Per gene (given its pCRE count): its variants, the unedited input first."""
         out = []
         for n in counts:
-            v = [("baseline", NONE, -1, -1, 1.0)]
+            v = [BASELINE]
             if plan.knockout and self.has_pcres:
-                v += [("knockout", NONE, p, -1, 0.0) for p in range(n)]
+                v += [Variant("knockout", "pcre", p, factor=0.0) for p in range(n)]
             for m in plan.silence_marks:
                 if "promoter" in plan.silence_at:
-                    v.append(("silence", PROMOTER, -1, m, plan.factor))
+                    v.append(Variant("silence", "promoter", mark=m, factor=plan.factor))
                 if "pcres" in plan.silence_at and self.has_pcres:
-                    v += [("silence", PCRE, p, m, plan.factor) for p in range(n)]
+                    v += [Variant("silence", "pcre", p, m, plan.factor) for p in range(n)]
             if plan.regions is not None and len(plan.regions):
-                v.append(("regions", REGIONS, -1, -1, float("nan")))
+                v.append(Variant("regions", "all"))
             if plan.swap is not None:
                 if "promoter" in plan.swap_at:
-                    v.append(("swap", SWAP_PROMOTER, -1, -1, float("nan")))
+                    v.append(Variant("swap", "promoter"))
                 if "pcres" in plan.swap_at and self.has_pcres:
-                    v += [("swap", SWAP_PCRE, p, -1, float("nan")) for p in range(n)]
+                    v += [Variant("swap", "pcre", p) for p in range(n)]
             out.append(v)
         return out
 
-    def _region_scales(self, idx: np.ndarray, base: dict, regions: pd.DataFrame):
-        """Per-bin depth factors of the region edits: promoter {b: (B, S, M)}, pCRE bins {b: (n_b, M)}."""
-        genes = self.ds.genes
+    def _region_scales(self, base: PackedBatch, regions: pd.DataFrame) -> PackedBatch:
+        """``base`` with every feature replaced by the depth factor the region edits give it."""
+        genes, pcres = self.ds.genes, self.ds.pcres
         half = self.ds.window // 2
+        M = len(self.ds.marks)
         prom, bins = {}, {}
-        slot_row = self.ds.pcre_slots(idx)  # (B, P) pCRE row or -1
-        filled = slot_row.ravel()[base["pcre_slots"]] if self.has_pcres else np.zeros(0, np.int64)
         for b in self.bin_sizes:
             S = self.ds.window // b
-            scale = np.ones((len(idx), S, len(self.ds.marks)), np.float64)
-            for k, g in enumerate(idx):
+            scale = np.ones((len(base), S, M), np.float64)
+            for k, g in enumerate(base.index):
                 tss, chrom, plus = int(genes["tss"].iat[g]), genes["chrom"].iat[g], genes["strand"].iat[g] == "+"
                 lo = tss - half + np.arange(S) * b
                 for cover, m, f in _overlap_fraction(lo, lo + b, chrom, regions):
                     scale[k, :, m] *= (1 - cover * (1 - f))[:: 1 if plus else -1]
             prom[b] = scale
             if self.has_pcres:
-                nb = np.ones((len(base["pcre_bins"][b]), len(self.ds.marks)), np.float64)
-                entry = base["pcre_bin_slot"][b]
-                rows = filled[entry]
-                start = self.ds.pcres["start"].to_numpy()[rows] + (base["pcre_bin_pos"][b] - _left_pad_of(self.ds, rows, b)) * b
-                end = np.minimum(start + b, self.ds.pcres["end"].to_numpy()[rows])
-                chrom = self.ds.pcres["chrom"].to_numpy()[rows]
+                nb = np.ones((len(base.pcre_bins[b]), M), np.float64)
+                rows = genes["pcre_offset"].to_numpy()[base.index[base.bin_gene(b)]] + base.bin_rank(b)  # each bin's pCRE
+                length = (pcres["end"].to_numpy() - pcres["start"].to_numpy())[rows]
+                start = pcres["start"].to_numpy()[rows] + (base.pcre_bin_pos[b] - left_pad(n_bins(length, b), S)) * b
+                end = np.minimum(start + b, pcres["end"].to_numpy()[rows])
+                chrom = pcres["chrom"].to_numpy()[rows]
                 for c in np.unique(chrom) if len(chrom) else []:
                     sel = chrom == c
                     for cover, m, f in _overlap_fraction(start[sel], end[sel], c, regions):
                         nb[sel, m] *= 1 - cover * (1 - f)
                 bins[b] = nb
-        return prom, bins
+        return replace(base, promoter=prom, pcre_bins=bins)
 
-    def build(self, idx: np.ndarray, per_gene: list[list[tuple]], plan: Plan) -> tuple[dict, dict | None, np.ndarray, np.ndarray]:
-        """The stacked batch of every variant of genes ``idx`` (numpy, packed), each variant's gene (local index)
-        and whether its input is exactly its gene's unedited input."""
-        ds, P = self.ds, self.ds.max_pcres
-        base = ds.batch(idx, **self.inputs)
-        spec = [(k, *v) for k, vs in enumerate(per_gene) for v in vs]
-        v_gene = np.array([s[0] for s in spec], np.int64)
-        v_where = np.array([s[2] for s in spec], np.int64)
-        v_slot = np.array([s[3] for s in spec], np.int64)
-        v_mark = np.array([s[4] for s in spec], np.int64)
-        v_factor = np.array([s[5] for s in spec], np.float64)
-        v_ko = np.where(np.array([s[1] == "knockout" for s in spec]), v_slot, -1)
-        V = len(spec)
-        out = {
-            "index": base["index"][v_gene], "label": base["label"][v_gene], "target": base["target"][v_gene], "strand": base["strand"][v_gene],
-            "pcre_length": base["pcre_length"][v_gene].copy(), "pcre_score": base["pcre_score"][v_gene].copy(),
-            "promoter": {b: base["promoter"][b][v_gene].copy() for b in self.bin_sizes},
-        }
-        ko = v_ko >= 0
-        out["pcre_length"][ko, v_ko[ko]] = 0
-        out["pcre_score"][ko, v_ko[ko]] = 0
-        swap_base = ds_batch_like(plan.swap, ds, idx, self.inputs) if plan.swap is not None else None
-        region_prom, region_bins = self._region_scales(idx, base, plan.regions) if (v_where == REGIONS).any() else ({}, {})
+    def build(self, idx: np.ndarray, per_gene: list[list[Variant]], plan: Plan) -> tuple[PackedBatch, PackedBatch | None, np.ndarray, np.ndarray]:
+        """The stacked batch of every variant of genes ``idx`` (numpy), the reference sample's batch for fold change,
+        each variant's gene (local index) and whether its input is exactly its gene's unedited input."""
+        v = _Columns.of(per_gene)
+        dropped = np.where(v.kind == "knockout", v.slot, -1)
+
+        def variants_of(batch: PackedBatch) -> PackedBatch:
+            """Every variant's copy of ``batch``'s gene, knockouts applied."""
+            return batch.select(v.gene).drop_pcre(dropped)
+
+        base = self.ds.batch(idx, bin_sizes=self.bin_sizes, pcres=self.has_pcres)
+        out = variants_of(base)
+        swapped = variants_of(ds_batch_like(plan.swap, self.ds, idx, self.inputs)) if plan.swap is not None else None
+        regions = v.region == "all"
+        scales = variants_of(self._region_scales(base, plan.regions)) if regions.any() else None
+        promoter = {}
         for b in self.bin_sizes:
-            x = out["promoter"][b]
-            sel = v_where == PROMOTER
-            for m in np.unique(v_mark[sel]):
-                rows = np.flatnonzero(sel & (v_mark == m))
-                x[rows, :, m] = scale_depth(x[rows, :, m], v_factor[rows, None], self.transform)
-            rows = np.flatnonzero(v_where == REGIONS)
+            x = out.promoter[b].copy()
+            sel = v.at("silence", "promoter")
+            for m in np.unique(v.mark[sel]):
+                rows = np.flatnonzero(sel & (v.mark == m))
+                x[rows, :, m] = scale_depth(x[rows, :, m], v.factor[rows, None], self.transform)
+            rows = np.flatnonzero(regions)
             if len(rows):
-                x[rows] = _scale_by(x[rows], region_prom[b][v_gene[rows]], self.transform)
-            rows = np.flatnonzero(v_where == SWAP_PROMOTER)
+                x[rows] = _scale_by(x[rows], scales.promoter[b][rows], self.transform)
+            rows = np.flatnonzero(v.at("swap", "promoter"))
             if len(rows):
-                x[rows] = swap_base["promoter"][b][v_gene[rows]]
-        if self.has_pcres:
-            # Filled slots of each gene are contiguous in the base batch, in rank order.
-            slot_gene = base["pcre_slots"] // P
-            slot_rank = base["pcre_slots"] % P
-            count = np.bincount(slot_gene, minlength=len(idx))
-            first = np.concatenate([[0], np.cumsum(count)[:-1]])
-            entries = expand_ranges(first[v_gene], count[v_gene])  # base slot entries of each variant
-            owner = np.repeat(np.arange(V), count[v_gene])
-            keep = slot_rank[entries] != v_ko[owner]
-            entries, owner = entries[keep], owner[keep]
-            out["pcre_slots"] = owner * P + slot_rank[entries]
-            out["pcre_bins"], out["pcre_bin_slot"], out["pcre_bin_pos"] = {}, {}, {}
-            for b in self.bin_sizes:
-                nb = np.bincount(base["pcre_bin_slot"][b], minlength=len(base["pcre_slots"]))
-                bstart = np.concatenate([[0], np.cumsum(nb)[:-1]])
-                src = expand_ranges(bstart[entries], nb[entries])
-                new_slot = np.repeat(np.arange(len(entries)), nb[entries])
-                bins = base["pcre_bins"][b][src].copy()
-                who = owner[new_slot]  # the variant each bin belongs to
-                rank = slot_rank[entries][new_slot]
-                hit = (v_where[who] == PCRE) & (rank == v_slot[who])
-                for m in np.unique(v_mark[who[hit]]):
-                    rows = np.flatnonzero(hit & (v_mark[who] == m))
-                    bins[rows, m] = scale_depth(bins[rows, m], v_factor[who[rows]], self.transform)
-                rows = np.flatnonzero(v_where[who] == REGIONS)
-                if len(rows):
-                    bins[rows] = _scale_by(bins[rows], region_bins[b][src[rows]], self.transform)
-                rows = np.flatnonzero((v_where[who] == SWAP_PCRE) & (rank == v_slot[who]))
-                if len(rows):
-                    bins[rows] = swap_base["pcre_bins"][b][src[rows]]
-                out["pcre_bins"][b], out["pcre_bin_slot"][b], out["pcre_bin_pos"][b] = bins, new_slot, base["pcre_bin_pos"][b][src]
-        else:
-            out.update(pcre_slots=np.zeros(0, np.int64), pcre_bins={b: np.zeros((0, len(ds.marks)), np.float32) for b in self.bin_sizes}, pcre_bin_slot={b: np.zeros(0, np.int64) for b in self.bin_sizes}, pcre_bin_pos={b: np.zeros(0, np.int64) for b in self.bin_sizes})
-        ref = None
-        if self.task == "fold-change":
-            ref_batch = ds_batch_like(self.ref, ds, idx, self.inputs)
-            ref = _repeat(ref_batch, v_gene, P, self.bin_sizes, self.has_pcres)
-        return out, ref, v_gene, _unedited(out, v_gene, self.bin_sizes, self.has_pcres)
+                x[rows] = swapped.promoter[b][rows]
+            promoter[b] = x
+        bins = {}
+        for b in out.pcre_bins:
+            x = out.pcre_bins[b].copy()
+            who, rank = out.bin_gene(b), out.bin_rank(b)  # the variant and the pCRE slot of each bin
+            own = rank == v.slot[who]
+            hit = v.at("silence", "pcre")[who] & own
+            for m in np.unique(v.mark[who[hit]]):
+                rows = np.flatnonzero(hit & (v.mark[who] == m))
+                x[rows, m] = scale_depth(x[rows, m], v.factor[who[rows]], self.transform)
+            rows = np.flatnonzero(regions[who])
+            if len(rows):
+                x[rows] = _scale_by(x[rows], scales.pcre_bins[b][rows], self.transform)
+            rows = np.flatnonzero(v.at("swap", "pcre")[who] & own)
+            if len(rows):
+                x[rows] = swapped.pcre_bins[b][rows]
+            bins[b] = x
+        out = replace(out, promoter=promoter, pcre_bins=bins)
+        ref = ds_batch_like(self.ref, self.ds, idx, self.inputs).select(v.gene) if self.task == "fold-change" else None
+        return out, ref, v.gene, _unedited(out, v.gene)
 
     # -------------------------------------------------------------------- run
     @torch.no_grad()
     def run(self, positions: np.ndarray, plan: Plan, desc: str = "perturb") -> pd.DataFrame:
         """The effects table (module docstring) for dataset genes ``positions``."""
-        ds, P = self.ds, self.ds.max_pcres
+        ds = self.ds
         positions = np.asarray(positions, np.int64)
         counts = ds.genes["pcre_count"].to_numpy()[positions] if self.has_pcres else np.zeros(len(positions), np.int64)
         per_gene = self.variants(plan, counts)
@@ -276,8 +285,8 @@ class Perturber:
         for a, z in groups:
             idx = positions[a:z]
             batch, ref, v_gene, unedited = self.build(idx, per_gene[a:z], plan)
-            ta = to_tensors(batch, self.device)
-            tb = to_tensors(ref, self.device) if ref is not None else None
+            ta = batch.to(self.device)
+            tb = ref.to(self.device) if ref is not None else None
             with autocast(self.device, self.bf16):
                 out = objective.outputs(self.model, self.task, ta, tb)
             pred = objective.predictions(self.task, out).astype(np.float64)
@@ -285,13 +294,13 @@ class Perturber:
             for k, g in enumerate(idx):
                 n = sizes[a + k]
                 base_pred = pred[offset]
-                for j, (kind, where, slot, mark, factor) in enumerate(per_gene[a + k]):
+                for j, variant in enumerate(per_gene[a + k]):
                     if j == 0:
                         continue
                     # An edit that changed no input value (factor 1, a region missing the gene) has no effect,
                     # exactly: its own forward pass could differ from the baseline's in the last bit, as a row's
                     # result from a batched matrix product depends on its position in the batch.
-                    rows.append((g, kind, where, slot, mark, factor, base_pred, base_pred if unedited[offset + j] else pred[offset + j]))
+                    rows.append((g, variant, base_pred, base_pred if unedited[offset + j] else pred[offset + j]))
                 offset += n
             bar.update(len(v_gene))
         bar.close()
@@ -301,11 +310,14 @@ class Perturber:
         ds = self.ds
         if not rows:
             return pd.DataFrame(columns=EFFECT_COLUMNS)
-        g, kind, where, slot, mark, factor, base, pert = (np.array(c) for c in zip(*rows))
+        g, variants, base, pert = (list(c) for c in zip(*rows))
+        g, base, pert = np.array(g), np.array(base), np.array(pert)
+        kind, region = np.array([v.kind for v in variants], object), np.array([v.region for v in variants], object)
+        slot, mark = np.array([v.slot for v in variants], np.int64), np.array([v.mark for v in variants], np.int64)
+        factor = np.array([v.factor for v in variants], np.float64)
         genes = ds.genes
         pcre_row = np.where(slot >= 0, genes["pcre_offset"].to_numpy()[g] + np.maximum(slot, 0), -1)
         has = pcre_row >= 0
-        region = np.select([where == PROMOTER, where == SWAP_PROMOTER, where == REGIONS, kind == "knockout", (where == PCRE) | (where == SWAP_PCRE)], ["promoter", "promoter", "all", "pcre", "pcre"], "")
         frame = pd.DataFrame(
             {
                 "gene_id": genes["gene_id"].to_numpy()[g], "gene_name": genes["gene_name"].to_numpy()[g], "chrom": genes["chrom"].to_numpy()[g],
@@ -323,24 +335,22 @@ class Perturber:
         return frame[EFFECT_COLUMNS]
 
 
-def _unedited(batch: dict, v_gene: np.ndarray, bin_sizes, has_pcres: bool) -> np.ndarray:
+def _unedited(batch: PackedBatch, v_gene: np.ndarray) -> np.ndarray:
     """(V,) True where a variant's input equals, value for value, its gene's first variant (the unedited input)."""
     V = len(v_gene)
     first = np.searchsorted(v_gene, v_gene)  # variants are grouped by gene, the unedited one first
     same = np.ones(V, bool)
-    for key in ("pcre_length", "pcre_score"):
-        same &= (batch[key] == batch[key][first]).all(axis=1)
-    for b in bin_sizes:
-        x = batch["promoter"][b]
+    for x in (batch.pcre_length, batch.pcre_score):
+        same &= (x == x[first]).all(axis=1)
+    for x in batch.promoter.values():
         same &= (x == x[first]).reshape(V, -1).all(axis=1)
-    if has_pcres:
-        P = batch["pcre_length"].shape[1]
-        owner = batch["pcre_slots"] // P
+    if len(batch.pcre_bins):
+        owner = batch.pcre_slots // batch.n_slots
         n_slots = np.bincount(owner, minlength=V)
         same &= n_slots == n_slots[first]  # (lengths equal too: the same slots are filled)
         slot_start = np.concatenate([[0], np.cumsum(n_slots)[:-1]])
-        for b in bin_sizes:
-            bins, slot, pos = batch["pcre_bins"][b], batch["pcre_bin_slot"][b], batch["pcre_bin_pos"][b]
+        for b in batch.pcre_bins:
+            bins, slot, pos = batch.pcre_bins[b], batch.pcre_bin_slot[b], batch.pcre_bin_pos[b]
             per_slot = np.bincount(slot, minlength=len(owner))
             bin_start = np.concatenate([[0], np.cumsum(per_slot)[:-1]])
             v = owner[slot]  # each bin's variant
@@ -359,18 +369,11 @@ def _nullable(values: np.ndarray, keep: np.ndarray):
     return pd.array([int(v) if k else None for v, k in zip(values, keep)], dtype="Int64")
 
 
-def _left_pad_of(ds: GeneDataset, rows: np.ndarray, b: int) -> np.ndarray:
-    from ..prep.binning import left_pad, n_bins
-
-    length = (ds.pcres["end"].to_numpy() - ds.pcres["start"].to_numpy())[rows]
-    return left_pad(n_bins(length, b), ds.window // b)
-
-
 def _scale_by(x: np.ndarray, scale: np.ndarray, transform: str) -> np.ndarray:
     return scale_depth(x, scale, transform) if np.any(scale != 1) else x
 
 
-def ds_batch_like(other: GeneDataset, ds: GeneDataset, idx: np.ndarray, inputs: dict) -> dict:
+def ds_batch_like(other: GeneDataset, ds: GeneDataset, idx: np.ndarray, inputs) -> PackedBatch:
     """``other``'s batch for the genes ``idx`` of ``ds`` (matched by gene_id; pCREs must be the same intervals)."""
     pos = pd.Series(np.arange(len(other)), index=other.genes["gene_id"].to_numpy())
     ids = ds.genes["gene_id"].to_numpy()[idx]
@@ -378,43 +381,19 @@ def ds_batch_like(other: GeneDataset, ds: GeneDataset, idx: np.ndarray, inputs: 
     if np.isnan(where).any():
         raise ChromoflowError(f"{other.path}: gene {ids[np.isnan(where)][0]!r} of {ds.path} is missing; both samples need the same genes")
     where = where.astype(np.int64)
-    if inputs.get("pcres"):
+    if inputs.pcres:
         mine = ds.pcre_slots(idx)
         theirs = other.pcre_slots(where)
         a = np.where(mine >= 0, 1, 0)
         if (a != np.where(theirs >= 0, 1, 0)).any() or not _same_intervals(ds, other, mine, theirs):
             raise ChromoflowError(f"{other.path}: its pCREs differ from {ds.path}'s for these genes; build both samples from the same pcres.tsv to swap them")
-    return other.batch(where, **inputs)
+    return other.batch(where, bin_sizes=inputs.bin_sizes, pcres=inputs.pcres)
 
 
 def _same_intervals(a: GeneDataset, b: GeneDataset, ra: np.ndarray, rb: np.ndarray) -> bool:
     fa, fb = ra[ra >= 0], rb[rb >= 0]
     cols = ("start", "end")
     return all((a.pcres[c].to_numpy()[fa] == b.pcres[c].to_numpy()[fb]).all() for c in cols)
-
-
-def _repeat(batch: dict, v_gene: np.ndarray, P: int, bin_sizes, has_pcres: bool) -> dict:
-    """A batch whose gene k is ``batch``'s gene ``v_gene[k]`` (no edits)."""
-    out = {k: batch[k][v_gene] for k in ("index", "label", "target", "strand", "pcre_length", "pcre_score")}
-    out["promoter"] = {b: batch["promoter"][b][v_gene] for b in bin_sizes}
-    if not has_pcres:
-        out.update(pcre_slots=batch["pcre_slots"][:0], pcre_bins={b: batch["pcre_bins"][b][:0] for b in bin_sizes}, pcre_bin_slot={b: batch["pcre_bin_slot"][b][:0] for b in bin_sizes}, pcre_bin_pos={b: batch["pcre_bin_pos"][b][:0] for b in bin_sizes})
-        return out
-    slot_gene = batch["pcre_slots"] // P
-    count = np.bincount(slot_gene, minlength=len(batch["index"]))
-    first = np.concatenate([[0], np.cumsum(count)[:-1]])
-    entries = expand_ranges(first[v_gene], count[v_gene])
-    owner = np.repeat(np.arange(len(v_gene)), count[v_gene])
-    out["pcre_slots"] = owner * P + batch["pcre_slots"][entries] % P
-    out["pcre_bins"], out["pcre_bin_slot"], out["pcre_bin_pos"] = {}, {}, {}
-    for b in bin_sizes:
-        nb = np.bincount(batch["pcre_bin_slot"][b], minlength=len(batch["pcre_slots"]))
-        bstart = np.concatenate([[0], np.cumsum(nb)[:-1]])
-        src = expand_ranges(bstart[entries], nb[entries])
-        out["pcre_bins"][b] = batch["pcre_bins"][b][src]
-        out["pcre_bin_slot"][b] = np.repeat(np.arange(len(entries)), nb[entries])
-        out["pcre_bin_pos"][b] = batch["pcre_bin_pos"][b][src]
-    return out
 
 
 def gene_positions(ds: GeneDataset, genes: str | None, fold: int | None) -> np.ndarray:
@@ -458,31 +437,19 @@ def perturb(
     from pathlib import Path
 
     from .._io import all_or_nothing, check_destinations, output_folder, write_tsv
-    from ..training.checkpoint import load_model
-    from ..training.data import TaskData, check_geometry, match_marks
-    from ..training.trainer import pick_device, use_bf16
+    from ..evaluate.inference import load_for_inference
+    from ..runtime import use_bf16
     from .attribution import gradient_x_input, pcre_attention, write_tracks
     from .links import links_table, write_interact, write_links
 
     if not np.isfinite(factor) or factor < 0:
         raise ChromoflowError(f"--factor {factor}: must be a finite number >= 0")
     check_destinations(files=[output, links, interact], folders=[tracks])
-    dev = pick_device(device)
+    run = load_for_inference(checkpoint, dataset, reference, device, others=[swap] if swap else [])
+    model, info, data, dev, ds, ref = run.model, run.info, run.data, run.device, run.dataset, run.reference
+    other = run.others[0] if swap else None
     bf16 = use_bf16(precision, dev)
-    model, info = load_model(checkpoint)
-    model.to(dev)
-    ds = GeneDataset.load(dataset)
-    ref = GeneDataset.load(reference) if reference else None
-    other = GeneDataset.load(swap) if swap else None
-    if info["task"] == "fold-change" and ref is None:
-        raise ChromoflowError(f"{checkpoint}: a fold-change model; pass --reference B.h5")
-    if info["task"] != "fold-change" and ref is not None:
-        raise ChromoflowError(f"{checkpoint}: a {info['task']} model; --reference is only for fold-change models")
-    for d in (ds, ref, other):
-        if d is not None:
-            match_marks(d, list(info["marks"]), str(checkpoint))
-            check_geometry(d, model, info["name"], checkpoint)
-    has_pcres = bool(model.inputs.get("pcres"))
+    has_pcres = model.uses_pcres
     if (links or interact) and not has_pcres:
         raise ChromoflowError(f"--links/--interact: {info['name']} has no pCREs to knock out")
     marks = []
@@ -500,7 +467,6 @@ def perturb(
     if not (plan.knockout or marks or region_table is not None or other is not None):
         raise ChromoflowError("nothing to perturb: the model has no pCREs to knock out; ask for --silence, --regions or --swap")
     positions = gene_positions(ds, genes, fold)
-    data = TaskData(info["task"], ds, ref)
     # TaskData numbers its genes among those it can serve (for fold change: those in both samples); a gene's
     # results must not depend on which other genes exist, so every call is made with that gene's own position.
     task_of = pd.Series(np.arange(len(data)), index=data.idx_a)

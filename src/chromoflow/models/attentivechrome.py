@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .common import tss_window
+from .base import PromoterWindowModel
 
 
 class ContextAttention(nn.Module):
@@ -48,7 +48,14 @@ class SequenceEncoder(nn.Module):
         return self.attention(h)
 
 
-class AttentiveChrome(nn.Module):
+class AttentiveChrome(PromoterWindowModel):
+    """One logit for classification (sigmoid, as published); reports its attention over bins and marks."""
+
+    name = "attentivechrome"
+
+    classification_outputs = 1
+    attention = "marks"
+
     def __init__(self, n_feats: int, n_out: int = 1, n_bins: int = 100, bin_size: int = 100, bin_hidden: int = 32, mark_hidden: int = 16, window: int = 40_000):
         super().__init__()
         self.config = {"n_feats": n_feats, "n_out": n_out, "n_bins": n_bins, "bin_size": bin_size, "bin_hidden": bin_hidden, "mark_hidden": mark_hidden, "window": window}
@@ -59,12 +66,8 @@ class AttentiveChrome(nn.Module):
         for p in self.parameters():  # the published initialisation
             nn.init.uniform_(p, -0.1, 0.1)
 
-    @property
-    def inputs(self) -> dict:
-        return {"bin_sizes": [self.bin_size], "pcres": False}
-
     def encode(self, batch, need_weights: bool = False):
-        x = tss_window(batch, self.bin_size, self.n_bins)
+        x = self.tss_window(batch)
         summaries, alphas = [], []
         for j, encoder in enumerate(self.bins):
             m, alpha = encoder(x[:, :, j : j + 1])
@@ -77,3 +80,7 @@ class AttentiveChrome(nn.Module):
 
     def forward(self, batch):
         return self.head(self.encode(batch))
+
+    def compact_attention(self, weights):
+        """(alpha (B, M, bins), beta (B, M)) on the host."""
+        return weights["alpha"].float().cpu().numpy(), weights["beta"].float().cpu().numpy()

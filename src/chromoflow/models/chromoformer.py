@@ -35,11 +35,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .._dicts import merge
+from ..errors import ChromoflowError
+from .base import GeneModel, ModelInputs
 from .layers import (
     MASKED,
     PairwiseTransformerParams,
@@ -88,12 +91,14 @@ class RegulationParams(nn.Module):
         self.transformer = TransformerParams(n_layers, n_heads, d_emb, d_model, d_ff, gate=True)
 
 
-class Chromoformer(nn.Module):
+class Chromoformer(GeneModel):
     """The published model; ``use_pcres=False`` gives the no-Hi-C ablation (same parameters).
 
-    Input: a batch from ``GeneDataset.batch(..., pcre_format="packed")`` as
-    tensors (see :func:`chromoflow.training.batches.to_tensors`).
+    Input: a :class:`~chromoflow.data.batch.PackedBatch` on the model's device.
+    Reports the promoter's regulation attention to each pCRE.
     """
+
+    name = "chromoformer"
 
     def __init__(self, n_feats: int = 7, n_out: int = 2, use_pcres: bool = True, **config):
         super().__init__()
@@ -128,9 +133,28 @@ class Chromoformer(nn.Module):
         self.register_buffer("resolution_mask", block, persistent=False)  # (R, T): each resolution's TSS sees its own bins
 
     @property
-    def inputs(self) -> dict:
-        """What the data loader must provide."""
-        return {"bin_sizes": self.bin_sizes, "pcres": self.use_pcres, "pcre_format": "packed"}
+    def inputs(self) -> ModelInputs:
+        return ModelInputs(bin_sizes=tuple(self.bin_sizes), pcres=self.use_pcres)
+
+    @property
+    def attention(self) -> str | None:
+        return "pcre" if self.use_pcres else None
+
+    @classmethod
+    def geometry(cls, dataset) -> dict:
+        return {"bin_sizes": dataset.bin_sizes, "window": dataset.window, "max_pcres": dataset.max_pcres}
+
+    def check_geometry(self, dataset, source) -> None:
+        window = int(self.config["window"])
+        if list(dataset.bin_sizes) != self.bin_sizes or dataset.window != window:
+            raise ChromoflowError(
+                f"{dataset.path}: bin sizes {dataset.bin_sizes} / window {dataset.window} differ from the model's "
+                f"{self.bin_sizes} / {window} ({source}); rebuild the dataset with --bin-sizes {','.join(map(str, self.bin_sizes))} --window {window}"
+            )
+
+    def compact_attention(self, weights):
+        """(R, B, 1+P): the last regulation layer's promoter row, mean over heads, on the host."""
+        return np.stack([weights[b][-1][:, :, 0, :].float().mean(1).cpu().numpy() for b in self.bin_sizes])
 
     # ------------------------------------------------------------------ stages
     def _embed(self, promoter: dict) -> torch.Tensor:
@@ -184,11 +208,11 @@ class Chromoformer(nn.Module):
             out.append(h[:, 0])
         return torch.stack(out)
 
-    def _pairwise(self, promoter: torch.Tensor, batch: dict) -> torch.Tensor:
+    def _pairwise(self, promoter: torch.Tensor, batch) -> torch.Tensor:
         """(R, N, d): one embedding per filled pCRE slot and resolution."""
         p, H, d, L = self.pairwise_interaction, self.heads["pairwise"], self.d, self.layers["pairwise"]
-        R, P = len(self.bin_sizes), batch["pcre_length"].shape[1]
-        slots = batch["pcre_slots"]
+        R, P = len(self.bin_sizes), batch.pcre_length.shape[1]
+        slots = batch.pcre_slots
         N = slots.shape[0]
         dh = d // H
         # Gathers are index_select throughout: its backward (index_add) is deterministic on CPUs,
@@ -198,16 +222,16 @@ class Chromoformer(nn.Module):
         # (bins W_pcre^T + pos) W_c^T = bins (W_c W_pcre)^T + pos W_c^T.
         w_c = torch.cat([p(f"transformer.layers.{layer}.self_att.c_att.weight") for layer in range(L)], dim=1)  # (R, L*2d, d)
         w_bins = torch.bmm(w_c, p("lin_proj_pcre.weight"))  # (R, L*2d, M)
-        bins = [batch["pcre_bins"][b] for b in self.bin_sizes]
+        bins = [batch.pcre_bins[b] for b in self.bin_sizes]
         M = bins[0].shape[1]
         block = torch.cat([F.pad(x, (r * M, (R - 1 - r) * M)) for r, x in enumerate(bins)])  # (n, R*M): each bin in its resolution's columns
         kv = block @ w_bins.transpose(1, 2).reshape(R * M, -1)  # (n, L*2d)
         pos_table = torch.matmul(self.positions.to(w_c.dtype), w_c.transpose(1, 2))  # (R, T, L*2d)
         T = self.positions.shape[0]
-        res = torch.cat([torch.full_like(batch["pcre_bin_pos"][b], r) for r, b in enumerate(self.bin_sizes)])
-        pos = torch.cat([batch["pcre_bin_pos"][b] + self.offsets[r] for r, b in enumerate(self.bin_sizes)])
+        res = torch.cat([torch.full_like(batch.pcre_bin_pos[b], r) for r, b in enumerate(self.bin_sizes)])
+        pos = torch.cat([batch.pcre_bin_pos[b] + self.offsets[r] for r, b in enumerate(self.bin_sizes)])
         kv = (kv + pos_table.reshape(R * T, -1).index_select(0, res * T + pos)).view(-1, L, 2, H, dh)
-        segment = res * N + torch.cat([batch["pcre_bin_slot"][b] for b in self.bin_sizes])
+        segment = res * N + torch.cat([batch.pcre_bin_slot[b] for b in self.bin_sizes])
         scale = 1.0 / math.sqrt(dh)
         for layer in range(L):
             pre = f"transformer.layers.{layer}."
@@ -261,16 +285,16 @@ class Chromoformer(nn.Module):
     # ----------------------------------------------------------------- forward
     def encode(self, batch, need_weights: bool = False):
         """(B, R*d) representation the head reads; with ``need_weights`` also the regulation attention per resolution."""
-        length, score = batch["pcre_length"], batch["pcre_score"]
+        length, score = batch.pcre_length, batch.pcre_score
         B, P = length.shape
         R = len(self.bin_sizes)
         if not self.use_pcres:
             length, score = torch.zeros_like(length), torch.zeros_like(score)
-        promoter = self._embed(batch["promoter"])  # (R, B, d)
+        promoter = self._embed(batch.promoter)  # (R, B, d)
         pcre_tokens = promoter.new_zeros(R, B * P, self.d)
-        if self.use_pcres and batch["pcre_slots"].shape[0]:
+        if self.use_pcres and batch.pcre_slots.shape[0]:
             emb = self._pairwise(promoter, batch)
-            pcre_tokens = pcre_tokens.index_copy(1, batch["pcre_slots"], emb.to(pcre_tokens.dtype))
+            pcre_tokens = pcre_tokens.index_copy(1, batch.pcre_slots, emb.to(pcre_tokens.dtype))
         tokens = torch.cat([promoter.unsqueeze(2), pcre_tokens.view(R, B, P, self.d)], dim=2)  # (R, B, 1+P, d)
         inter, mask = self.regulation_inputs(length, score)
         out, weights = self._regulate(tokens, inter, mask, need_weights)

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from torch import nn
 
-from .common import tss_window
+from .base import PromoterWindowModel
 
 
-class DeepChrome(nn.Module):
+class DeepChrome(PromoterWindowModel):
+    """Reads the promoter window only; no attention to report."""
+
+    name = "deepchrome"
+
     def __init__(self, n_feats: int, n_out: int = 2, n_bins: int = 100, bin_size: int = 100, filters: int = 50, width: int = 10, pool: int = 5, dropout: float = 0.5, window: int = 40_000):
         super().__init__()
         self.config = {"n_feats": n_feats, "n_out": n_out, "n_bins": n_bins, "bin_size": bin_size, "filters": filters, "width": width, "pool": pool, "dropout": dropout, "window": window}
@@ -22,12 +26,8 @@ class DeepChrome(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(flat, 625), nn.ReLU(), nn.Linear(625, 125), nn.ReLU())
         self.head = nn.Linear(125, n_out)
 
-    @property
-    def inputs(self) -> dict:
-        return {"bin_sizes": [self.bin_size], "pcres": False}
-
     def encode(self, batch, need_weights: bool = False):
-        x = tss_window(batch, self.bin_size, self.n_bins).transpose(1, 2)  # (B, M, n_bins)
+        x = self.tss_window(batch).transpose(1, 2)  # (B, M, n_bins)
         return self.mlp(self.features(x))
 
     def forward(self, batch):

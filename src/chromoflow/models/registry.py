@@ -1,34 +1,37 @@
-"""Model names -> constructors, and the output size each task needs."""
+"""Model names -> model classes. Everything else a caller needs, a model class says itself (see ``base``)."""
 
 from __future__ import annotations
-
-from torch import nn
 
 from ..errors import ChromoflowError
 from . import MODEL_NAMES, TASKS  # noqa: F401  (re-exported)
 from .attentivechrome import AttentiveChrome
+from .base import GeneModel
 from .chromoformer import Chromoformer
 from .deepchrome import DeepChrome
 
 
-def n_outputs(task: str, name: str = "chromoformer") -> int:
-    """Outputs as published: for classification two logits (softmax; Chromoformer, DeepChrome) or one
-    (sigmoid; AttentiveChrome); one value for regression and fold change."""
-    if task != "classification":
-        return 1
-    return 1 if name == "attentivechrome" else 2
+class ChromoformerNoHiC(Chromoformer):
+    """The no-Hi-C ablation: Chromoformer's parameters, every pCRE slot left empty."""
+
+    name = "chromoformer-nohic"
+
+    def __init__(self, n_feats: int = 7, n_out: int = 2, **config):
+        config.pop("use_pcres", None)
+        super().__init__(n_feats, n_out, use_pcres=False, **config)
 
 
-def build_model(name: str, n_feats: int, task: str, config: dict | None = None) -> nn.Module:
+MODELS: dict[str, type[GeneModel]] = {cls.name: cls for cls in (Chromoformer, ChromoformerNoHiC, AttentiveChrome, DeepChrome)}
+assert tuple(MODELS) == MODEL_NAMES
+
+
+def model_class(name: str) -> type[GeneModel]:
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise ChromoflowError(f"unknown model {name!r}; choose one of {', '.join(MODEL_NAMES)}") from None
+
+
+def build_model(name: str, n_feats: int, task: str, config: dict | None = None) -> GeneModel:
     """A freshly initialised model (seed torch before calling for reproducible weights)."""
-    config = dict(config or {})
-    n_out = n_outputs(task, name)
-    if name == "chromoformer":
-        return Chromoformer(n_feats, n_out, use_pcres=True, **config)
-    if name == "chromoformer-nohic":
-        return Chromoformer(n_feats, n_out, use_pcres=False, **config)
-    if name == "attentivechrome":
-        return AttentiveChrome(n_feats, n_out, **config)
-    if name == "deepchrome":
-        return DeepChrome(n_feats, n_out, **config)
-    raise ChromoflowError(f"unknown model {name!r}; choose one of {', '.join(MODEL_NAMES)}")
+    cls = model_class(name)
+    return cls(n_feats, cls.n_outputs(task), **dict(config or {}))

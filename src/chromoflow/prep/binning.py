@@ -18,16 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._arrays import expand_ranges, ragged_arange
-
-
-def n_bins(length, bin_size: int):
-    """ceil(length / bin_size), elementwise."""
-    return -(-np.asarray(length) // bin_size)
-
-
-def left_pad(n, slots: int):
-    """Left padding that centres ``n`` bins in ``slots`` positions: ceil((slots - n) / 2)."""
-    return -(-(slots - np.asarray(n)) // 2)
+from ..data.layout import n_bins
 
 
 def bin_bounds(starts: np.ndarray, ends: np.ndarray, bin_size: int):

@@ -40,7 +40,6 @@ Sources (:func:`contact_format` decides by the file name, or by the content wher
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from dataclasses import dataclass, field

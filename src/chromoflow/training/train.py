@@ -30,15 +30,16 @@ import torch
 
 from .._io import output_folder, write_tsv
 from ..data.dataset import GeneDataset
+from ..data.task_data import TaskData, dataset_info
 from ..errors import ChromoflowError
-from ..models.registry import TASKS, build_model
-from . import plots
-from .checkpoint import model_file, plain, save_torch
+from ..evaluate import plots
+from ..evaluate.metrics import HEADLINE, task_metrics
+from ..evaluate.predictions import prediction_frame, write_json, write_predictions
+from ..models.checkpoint import model_file, plain, save_torch
+from ..models.registry import TASKS, build_model, model_class
+from ..runtime import Compiled, pick_device, use_bf16, use_compile
 from .config import resolve_config
-from .data import TaskData, check_geometry, dataset_info
-from .metrics import HEADLINE, task_metrics
-from .reports import prediction_frame, write_json, write_predictions
-from .trainer import Compiled, Trainer, file_fingerprint, pick_device, use_bf16, use_compile
+from .trainer import Trainer, file_fingerprint
 
 
 def split_validation(pool: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -114,19 +115,18 @@ def train(
     data.require_truth()
 
     # The model takes its geometry from the data.
-    geometry = {"bin_sizes": ds_a.bin_sizes, "window": ds_a.window, "max_pcres": ds_a.max_pcres} if model_name.startswith("chromoformer") else {"window": ds_a.window}
-    model_cfg = {**cfg["model"], **geometry}
+    model_cfg = {**cfg["model"], **model_class(model_name).geometry(ds_a)}
 
     def fresh_model():
         torch.manual_seed(seed)  # the same initial weights for every fold, as when trained alone
         return build_model(model_name, len(ds_a.marks), task, model_cfg)
 
     model = fresh_model()
-    check_geometry(ds_a, model, model_name, "--config")
+    model.check_geometry(ds_a, "--config")
     model.to(dev)
-    if model.inputs.get("pcre_format") == "packed" and resident != "off":
+    if resident != "off":
         # On a GPU the features stay there; only each batch's small index arrays are copied.
-        data.make_resident(dev, model.inputs["bin_sizes"], force=resident == "on")
+        data.make_resident(dev, model.inputs.bin_sizes, force=resident == "on")
     plans = [_plan_fold(data, k, val_fold, dict(t), seed, dataset) for k in folds]
     fingerprints = {"dataset": file_fingerprint(dataset), "reference": file_fingerprint(reference)}
     forward = Compiled(model, use_compile(compile, dev))

@@ -23,7 +23,7 @@ Outputs in ``outdir``:
 - ``metrics.png``: the headline metric per model (one point per fold,
   labelled), the mean, and the chance level, one panel per task;
 - ``chromoflow_*_mqc.*``: the same results as MultiQC custom content
-  (:mod:`chromoflow.training.multiqc`).
+  (:mod:`chromoflow.evaluate.multiqc`).
 """
 
 from __future__ import annotations

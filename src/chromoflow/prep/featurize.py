@@ -26,7 +26,8 @@ from ..errors import ChromoflowError, option
 from ..genome import ALIAS_HINT, ChromAliases, missing_chroms, sort_chroms
 from ..log import info, note, warn
 from ..progress import progress
-from .binning import BinPlan, n_bins
+from ..data.layout import n_bins
+from .binning import BinPlan
 from .expression import labels_and_targets, read_expression
 from .folds import assign_folds
 from .tracks import open_track

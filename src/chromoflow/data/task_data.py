@@ -12,12 +12,11 @@ import threading
 
 import numpy as np
 import pandas as pd
-import torch
 
-from ..data.dataset import GeneDataset
 from ..errors import ChromoflowError
 from ..log import warn
-from .batches import Resident, to_tensors
+from .batch import PackedBatch, Resident, to_device
+from .dataset import GeneDataset
 
 
 def dataset_info(ds: GeneDataset) -> dict:
@@ -33,20 +32,6 @@ def match_marks(ds: GeneDataset, wanted: list[str], source: str) -> None:
     order = [have[m.lower()] for m in wanted]
     if order != list(range(len(ds.marks))):
         ds.select_marks(order)
-
-
-def check_geometry(ds: GeneDataset, model, name: str, source) -> None:
-    """The bin sizes and window ``model`` reads must be in the dataset (``source`` names the model's origin)."""
-    if name.startswith("chromoformer"):
-        if list(ds.bin_sizes) != list(model.bin_sizes) or ds.window != int(model.config["window"]):
-            raise ChromoflowError(
-                f"{ds.path}: bin sizes {ds.bin_sizes} / window {ds.window} differ from the model's "
-                f"{model.bin_sizes} / {model.config['window']} ({source}); rebuild the dataset with --bin-sizes {','.join(map(str, model.bin_sizes))} --window {model.config['window']}"
-            )
-    else:
-        b, n = model.bin_size, model.n_bins
-        if b not in ds.bin_sizes or ds.window // b < n:
-            raise ChromoflowError(f"{ds.path}: {name} ({source}) reads {n} bins of {b} bp around the TSS; the dataset has bin sizes {ds.bin_sizes}, window {ds.window}")
 
 
 class TaskData:
@@ -112,20 +97,22 @@ class TaskData:
             self.resident = (Resident(self.a, device, bin_sizes), Resident(self.b, device, bin_sizes) if self.b is not None else None)
         return self.resident is not None
 
-    def batch(self, positions: np.ndarray, inputs: dict) -> tuple[dict, dict | None]:
-        packed = inputs.get("pcre_format", "dense") == "packed"
-        kwargs = {"bin_sizes": inputs["bin_sizes"], "pcres": inputs["pcres"], "pcre_format": inputs.get("pcre_format", "dense"), "features": not (self.resident and packed)}
+    def batch(self, positions: np.ndarray, inputs) -> tuple[PackedBatch, PackedBatch | None]:
+        """Host batches of task positions ``positions`` for a model reading ``inputs`` (:class:`ModelInputs`):
+        sample A's and, for fold change, the reference's (``None`` otherwise)."""
+        kwargs = {"bin_sizes": inputs.bin_sizes, "pcres": inputs.pcres, "features": self.resident is None}
         a = self.a.batch(self.idx_a[positions], **kwargs)
         b = self.b.batch(self.idx_b[positions], **kwargs) if self.b is not None else None
         return a, b
 
-    def _device_batch(self, batch: dict | None, which: int, device):
-        if batch is None:
-            return None
-        tensors = to_tensors(batch, device)
-        return self.resident[which].complete(tensors) if "promoter_index" in tensors else tensors
+    def device_batches(self, positions: np.ndarray, inputs, device) -> tuple[PackedBatch, PackedBatch | None]:
+        """:meth:`batch` on ``device``, features gathered there when they are kept there."""
+        return tuple(None if x is None else self._complete(x.to(device), k) for k, x in enumerate(self.batch(positions, inputs)))
 
-    def stream(self, positions, batch_size: int, inputs: dict, device, drop_last: bool = False, prefetch: int = 3):
+    def _complete(self, batch: PackedBatch, which: int) -> PackedBatch:
+        return self.resident[which].complete(batch) if batch.promoter_source is not None else batch
+
+    def stream(self, positions, batch_size: int, inputs, device, drop_last: bool = False, prefetch: int = 3):
         """Yield (positions, batch_a, batch_b, truth) as device tensors, in the order given, ``batch_size`` at a time;
         a background thread prepares the next batches.
 
@@ -145,9 +132,8 @@ class TaskData:
                 for chunk in chunks:
                     if stop.is_set():
                         return
-                    a, b = self.batch(chunk, inputs)
-                    truth = to_tensors({"truth": self.truth[chunk].astype(np.float32)}, device)["truth"]
-                    q.put((chunk, self._device_batch(a, 0, device), self._device_batch(b, 1, device), truth))
+                    a, b = self.device_batches(chunk, inputs, device)
+                    q.put((chunk, a, b, to_device(self.truth[chunk], device, floating=True)))
             except BaseException as exc:  # surfaced in the consumer
                 q.put(exc)
             q.put(done)

@@ -31,8 +31,8 @@ import torch
 from .. import __version__
 from .._io import atomic_output
 from ..errors import ChromoflowError
-from ..models.chromoformer import PUBLISHED
-from ..models.registry import build_model
+from .chromoformer import PUBLISHED
+from .registry import build_model
 
 FORMAT = "chromoflow-model"
 FORMAT_VERSION = 1

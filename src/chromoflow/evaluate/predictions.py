@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .._io import atomic_output, write_tsv
-from .data import TaskData
+from ..data.task_data import TaskData
 
 PREDICTION_COLUMNS = ["gene_id", "gene_name", "chrom", "tss", "strand", "fold", "heldout", "prediction"]
 

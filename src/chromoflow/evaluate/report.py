@@ -20,17 +20,24 @@ import base64
 import html
 import io
 import json
-import os
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ._io import atomic_output
-from .errors import ChromoflowError
-from .training.metrics import HEADLINE, average_precision, pearson, precision_recall_curve, roc_auc, roc_curve, spearman
-from .training.plots import _pyplot
+from .._io import atomic_output
+from ..errors import ChromoflowError
+from .metrics import (
+    HEADLINE,
+    average_precision,
+    pearson,
+    precision_recall_curve,
+    roc_auc,
+    roc_curve,
+    spearman,
+)
+from .plots import _pyplot
 
 CSS = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:0;color:#1d2127;background:#f6f7f9}
@@ -155,7 +162,7 @@ def curves(predictions: pd.DataFrame) -> list[str]:
 def interpretation_sections(groups: dict, planted: pd.DataFrame | None) -> str:
     """One section per sample x task x model (see :func:`load_interpretations`): the folds' links together, their
     attribution profiles averaged."""
-    from .interpret.attribution import profile_plot
+    from ..interpret.attribution import profile_plot
 
     parts = []
     for (sample, task, model), members in sorted(groups.items()):
@@ -238,8 +245,8 @@ LINK_NUMBERS = ("start1", "end1", "start2", "end2", "score", "rank", "effect", "
 
 def load_summary(summary: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """metrics.tsv and predictions.tsv of a ``summarize`` folder, every value checked."""
-    from ._tables import numeric_columns, read_table
-    from .models import TASKS
+    from .._tables import numeric_columns, read_table
+    from ..models import TASKS
 
     for name in ("metrics.tsv", "predictions.tsv"):
         if not (summary / name).is_file():
@@ -274,7 +281,7 @@ def load_run_info(path) -> dict:
 
 def load_interpretations(folders: list[Path]) -> dict:
     """{(sample, task, model): [{"links": frame | None, "profile": frame | None}, ...]} from ``perturb`` folders."""
-    from ._tables import numeric_columns, read_table
+    from .._tables import numeric_columns, read_table
 
     groups: dict[tuple, list] = {}
     for folder in folders:
@@ -298,7 +305,7 @@ def load_interpretations(folders: list[Path]) -> dict:
 
 def load_truth(path) -> pd.DataFrame:
     """The simulator's interactions.bedpe: (gene, start, end) of the planted enhancers (score >= 3; decoys score less)."""
-    from ._tables import column, read_rows
+    from .._tables import column, read_rows
 
     _, rows, lines = read_rows(path, 8, "interaction (BEDPE with the gene in column 7 and the score in column 8)", header="auto", int_cols=(4,))
     start, end = column(rows, lines, 4, path, "start2"), column(rows, lines, 5, path, "end2")
@@ -341,7 +348,7 @@ def write_report(summary, out, interpretation=(), run_info=None, truth=None, tit
         params = pd.DataFrame(sorted(info["parameters"].items()), columns=["parameter", "value"])
         page.append("<details><summary>All parameters</summary>" + _table(params.astype(str), left=("parameter", "value")) + "</details>")
     if versions:
-        from ._io import open_text
+        from .._io import open_text
 
         with open_text(versions) as fh:
             page.append("<details><summary>Software versions</summary><pre>" + html.escape(fh.read()) + "</pre></details>")

@@ -37,16 +37,22 @@ import torch
 
 from .._io import all_or_nothing, atomic_output, check_destinations, write_tsv
 from ..data.dataset import GeneDataset
+from ..data.task_data import n_batches
 from ..errors import ChromoflowError
 from ..genome import canonical
 from ..log import note
+from ..models import objective
 from ..prep.folds import OFFICIAL_FOLDS
 from ..progress import progress
-from . import objective, plots
-from .checkpoint import load_model
-from .data import TaskData, check_geometry, match_marks, n_batches
-from .reports import prediction_frame, write_json, write_predictions, write_tss_track
-from .trainer import autocast, pick_device, use_bf16
+from ..runtime import autocast, use_bf16
+from . import plots
+from .inference import load_for_inference
+from .predictions import (
+    prediction_frame,
+    write_json,
+    write_predictions,
+    write_tss_track,
+)
 
 _FOLD_IN_NAME = re.compile(r"fold[-_]?(\d+)", re.I)
 
@@ -89,22 +95,9 @@ def predict(
     precision: str = "auto",
 ) -> pd.DataFrame:
     check_destinations(files=[output, attention, bed, info_path])
-    dev = pick_device(device)
+    run = load_for_inference(checkpoint, dataset, reference, device)
+    model, info, data, dev, task, ds = run.model, run.info, run.data, run.device, run.task, run.dataset
     bf16 = use_bf16(precision, dev)
-    model, info = load_model(checkpoint)
-    model.to(dev)
-    task = info["task"]
-    ds = GeneDataset.load(dataset)
-    ref = GeneDataset.load(reference) if reference else None
-    if task == "fold-change" and ref is None:
-        raise ChromoflowError(f"{checkpoint}: a fold-change model; pass --reference B.h5")
-    if task != "fold-change" and ref is not None:
-        raise ChromoflowError(f"{checkpoint}: a {task} model; --reference is only for fold-change models")
-    for d in (ds, ref):
-        if d is not None:
-            match_marks(d, list(info["marks"]), f"{checkpoint}")
-            check_geometry(d, model, info["name"], checkpoint)
-    data = TaskData(task, ds, ref)
     positions = np.arange(len(data))
     if fold is not None:
         positions = np.flatnonzero(data.fold == fold)
@@ -112,7 +105,7 @@ def predict(
             present = sorted(set(data.fold.tolist()))
             raise ChromoflowError(f"fold {fold} has no genes in {ds.path} (folds present: {', '.join(map(str, present))})")
     want_attention = attention is not None
-    if want_attention and info["name"] in ("deepchrome", "chromoformer-nohic"):
+    if want_attention and model.attention is None:
         raise ChromoflowError(f"--attention: {info['name']} has no promoter-to-pCRE or mark attention to report")
     held, rule = heldout_status(info, data.genes, checkpoint, heldout_fold)
     preds, att_parts = [], []
@@ -123,7 +116,7 @@ def predict(
             with autocast(dev, bf16):
                 if want_attention:
                     out, weights = objective.outputs(model, task, a, b, need_weights=True)
-                    att_parts.append(compact_attention(info["name"], weights, model))
+                    att_parts.append(model.compact_attention(weights))
                 else:
                     out = objective.outputs(model, task, a, b)
             preds.append(objective.prediction(task, out))
@@ -150,7 +143,7 @@ def _write_outputs(frame, output, bed, task, want_attention, att_parts, data, po
         write_tss_track(frame, bed, task)
     if want_attention:
         gene_idx = data.idx_a[positions]
-        if info["name"] == "attentivechrome":
+        if model.attention == "marks":
             alpha, beta = (np.concatenate([p[k] for p in att_parts]) for k in (0, 1))
             write_mark_attention(ds, gene_idx, alpha, beta, attention)
         else:
@@ -160,14 +153,6 @@ def _write_outputs(frame, output, bed, task, want_attention, att_parts, data, po
 def _fold_from_name(checkpoint) -> int | None:
     m = _FOLD_IN_NAME.findall(Path(checkpoint).name)
     return int(m[-1]) if m else None
-
-
-def compact_attention(name: str, weights, model):
-    """What the attention writers need, on the host: the rest is dropped batch by batch."""
-    if name == "attentivechrome":
-        return weights["alpha"].float().cpu().numpy(), weights["beta"].float().cpu().numpy()  # (B, M, bins), (B, M)
-    # Last regulation layer, promoter row, mean over heads: (R, B, 1+P).
-    return np.stack([weights[b][-1][:, :, 0, :].float().mean(1).cpu().numpy() for b in model.bin_sizes])
 
 
 BEDPE_ATTENTION_COLUMNS = ["chrom1", "start1", "end1", "chrom2", "start2", "end2", "name", "score", "strand1", "strand2", "gene_name", "rank", "interaction_score"]

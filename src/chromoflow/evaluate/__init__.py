@@ -1,0 +1,1 @@
+"""Evaluation: prediction with trained models, metrics, summaries across runs, the report."""
