@@ -27,6 +27,7 @@ from chromoflow.data.dataset import GeneDataset
 from chromoflow.data.task_data import dataset_info
 from chromoflow.interpret.perturb import Perturber, Plan
 from chromoflow.models.checkpoint import load_model, model_file, save_torch
+from chromoflow.models.chromoformer import Chromoformer
 from chromoflow.models.registry import build_model
 from chromoflow.runtime import pick_device
 from chromoflow.training.config import resolve_config
@@ -43,9 +44,9 @@ def main():
         ds = GeneDataset.load(build(Path(tmp)))
         cfg = resolve_config("chromoformer", "default")
         torch.manual_seed(0)
-        model = build_model("chromoformer", len(ds.marks), "regression", {**cfg["model"], "bin_sizes": ds.bin_sizes, "window": ds.window, "max_pcres": ds.max_pcres})
+        model = build_model("chromoformer", len(ds.marks), "regression", {**cfg.model, **Chromoformer.geometry(ds)})
         ckpt = Path(tmp) / "model.pt"
-        save_torch(model_file(model, "chromoformer", "regression", cfg, dataset_info(ds), None, 1, 0, 0, {}, []), ckpt)
+        save_torch(model_file(model, "chromoformer", "regression", cfg.as_dict(), dataset_info(ds), None, 1, 0, 0, {}, []), ckpt)
         model, info = load_model(ckpt)
         model.to(dev)
         perturber = Perturber(model, info, ds, dev, batch_size=args.batch_size)

@@ -1,3 +1,4 @@
+import dataclasses
 import io
 import json
 import re
@@ -239,11 +240,15 @@ def test_checkpoint_dataset_mismatch(trained, demo, demo_dataset, tmp_path):
 
 
 def test_resolve_config_presets():
-    official = resolve_config("chromoformer", "official")["training"]
-    assert (official["optimizer"], official["lr"], official["gamma"], official["batch_size"], official["epochs"], official["drop_last"], official["select"]) == ("adamw", 3e-5, 0.87, 64, 9, True, "last")
-    ac = resolve_config("attentivechrome")["training"]
-    assert (ac["optimizer"], ac["lr"], ac["batch_size"], ac["grad_clip"]) == ("adam", 2e-4, 16, 1.0)
-    assert resolve_config("deepchrome", "tiny", epochs=2, batch_size=7)["training"]["epochs"] == 2
+    official = resolve_config("chromoformer", "official").training
+    assert (official.optimizer, official.lr, official.gamma, official.batch_size, official.epochs, official.drop_last, official.select) == ("adamw", 3e-5, 0.87, 64, 9, True, "last")
+    ac = resolve_config("attentivechrome").training
+    assert (ac.optimizer, ac.lr, ac.batch_size, ac.grad_clip) == ("adam", 2e-4, 16, 1.0)
+    tiny = resolve_config("deepchrome", "tiny", epochs=2, batch_size=7)
+    assert (tiny.training.epochs, tiny.training.batch_size) == (2, 7)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        tiny.training.epochs = 3  # a configuration is built once, never edited
+    assert resolve_config("deepchrome", "tiny").training.epochs == 8  # and overrides never leak into the preset
 
 
 # ------------------------------------------------------------------ typed configs
@@ -284,7 +289,7 @@ def test_config_errors_on_the_command_line(sim_datasets, tmp_path):
     ok = tmp_path / "ok.yaml"
     ok.write_text("preset: official\ntraining:\n  epochs: 2\n  grad_clip: 0.5\n")
     cfg = resolve_config("deepchrome", str(ok))
-    assert (cfg["training"]["optimizer"], cfg["training"]["epochs"], cfg["training"]["grad_clip"]) == ("sgd", 2, 0.5)
+    assert (cfg.training.optimizer, cfg.training.epochs, cfg.training.grad_clip) == ("sgd", 2, 0.5)
 
 
 # ------------------------------------------------------------------ honest runs

@@ -38,7 +38,9 @@ out of range is a one-line error naming the key (``training.epochs``).
 from __future__ import annotations
 
 import copy
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from types import MappingProxyType
 
 import yaml
 
@@ -46,26 +48,56 @@ from .._dicts import merge
 from ..errors import ChromoflowError
 from ..models.chromoformer import PUBLISHED
 
-_BASE_TRAINING = {
-    "optimizer": "adamw",
-    "lr": 1e-4,
-    "weight_decay": 0.01,
-    "momentum": 0.0,
-    "lr_decay": 0.0,
-    "scheduler": "step",
-    "gamma": 0.87,
-    "batch_size": 64,
-    "epochs": 10,
-    "drop_last": True,
-    "grad_clip": None,
-    "val_fraction": 0.1,
-    "select": "best",
-    "patience": 3,
-    "min_validation": 20,
-    "shuffle": "seeded",
-    "fused": True,
-    "track_heldout": False,
-}
+
+def _opt(default, allowed=None):
+    """A training option: its default and what values it allows (choices, or (kind, low, high, low inclusive))."""
+    return field(default=default, metadata={"allowed": allowed} if allowed else {})
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """The training section (see the module docstring); built by :func:`resolve_config`, never changed."""
+
+    optimizer: str = _opt("adamw", ("adamw", "adam", "sgd"))
+    lr: float = _opt(1e-4, ("num", 0.0, None, False))
+    weight_decay: float = _opt(0.01, ("num", 0.0, None, True))
+    momentum: float = _opt(0.0, ("num", 0.0, 1.0, True))
+    lr_decay: float = _opt(0.0, ("num", 0.0, None, True))
+    scheduler: str = _opt("step", ("step", "none"))
+    gamma: float = _opt(0.87, ("num", 0.0, 1.0, False))
+    batch_size: int = _opt(64, ("int", 1, 1_000_000, True))
+    epochs: int = _opt(10, ("int", 1, 100_000, True))
+    drop_last: bool = _opt(True)
+    grad_clip: float | None = _opt(None, ("num", 0.0, None, False))
+    val_fraction: float = _opt(0.1, ("num", 0.0, 0.9, True))
+    select: str = _opt("best", ("best", "best-latest", "last"))
+    patience: int | None = _opt(3, ("int", 1, 100_000, True))
+    min_validation: int = _opt(20, ("int", 0, 1_000_000, True))
+    shuffle: str = _opt("seeded", ("seeded", "torch-loader"))
+    fused: bool = _opt(True)
+    track_heldout: bool = _opt(False)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A model's whole configuration: its architecture options (``model``, read-only) and ``training``."""
+
+    model: MappingProxyType
+    training: TrainingConfig
+
+    @classmethod
+    def from_dict(cls, cfg: dict) -> RunConfig:
+        return cls(MappingProxyType(copy.deepcopy(cfg["model"])), TrainingConfig(**cfg["training"]))
+
+    def as_dict(self) -> dict:
+        """The plain form stored in checkpoints and metrics (``{"model": ..., "training": ...}``)."""
+        return {"model": copy.deepcopy(dict(self.model)), "training": self.training.as_dict()}
+
+
+_BASE_TRAINING = TrainingConfig().as_dict()
 
 # Our default protocol: the published optimiser family with an inner
 # validation split (10 % of the training genes) choosing the best epoch and
@@ -120,24 +152,8 @@ PRESETS = {
 PRESETS["tiny"]["chromoformer-nohic"] = copy.deepcopy(PRESETS["tiny"]["chromoformer"])
 
 # Allowed values beyond the type of the default: (kind, low, high, low_inclusive) or a tuple of choices.
-_RANGES = {
-    "training.optimizer": ("adamw", "adam", "sgd"),
-    "training.scheduler": ("step", "none"),
-    "training.select": ("best", "best-latest", "last"),
-    "training.shuffle": ("seeded", "torch-loader"),
-    "training.min_validation": ("int", 0, 1_000_000, True),
-    "training.lr": ("num", 0.0, None, False),
-    "training.weight_decay": ("num", 0.0, None, True),
-    "training.momentum": ("num", 0.0, 1.0, True),
-    "training.lr_decay": ("num", 0.0, None, True),
-    "training.gamma": ("num", 0.0, 1.0, False),
-    "training.batch_size": ("int", 1, 1_000_000, True),
-    "training.epochs": ("int", 1, 100_000, True),
-    "training.grad_clip": ("num", 0.0, None, False),
-    "training.val_fraction": ("num", 0.0, 0.9, True),
-    "training.patience": ("int", 1, 100_000, True),
-    "model.dropout": ("num", 0.0, 1.0, True),
-}
+_RANGES = {f"training.{f.name}": f.metadata["allowed"] for f in fields(TrainingConfig) if "allowed" in f.metadata}
+_RANGES["model.dropout"] = ("num", 0.0, 1.0, True)
 _NULLABLE = {"training.grad_clip", "training.patience"}
 
 
@@ -186,8 +202,8 @@ def check_config(cfg: dict, defaults: dict, source: str, prefix: str = "") -> No
             raise ChromoflowError(f"{source}: {name} {value!r} out of range: must be >= 1")
 
 
-def resolve_config(model: str, config: str | None = None, epochs: int | None = None, batch_size: int | None = None, val_fold: int | None = None) -> dict:
-    """The full configuration for ``model`` from a preset name or YAML file plus CLI overrides."""
+def resolve_config(model: str, config: str | None = None, epochs: int | None = None, batch_size: int | None = None, val_fold: int | None = None) -> RunConfig:
+    """The full configuration for ``model`` from a preset name or YAML file plus CLI overrides, checked."""
     if model not in DEFAULTS:
         raise ChromoflowError(f"unknown model {model!r}; choose one of {', '.join(DEFAULTS)}")
     cfg = DEFAULTS[model]
@@ -219,12 +235,10 @@ def resolve_config(model: str, config: str | None = None, epochs: int | None = N
                 rest[section] = {}
         check_config(rest, DEFAULTS[model], source)
         cfg = merge(merge(cfg, PRESETS[base].get(model, {})), rest)
-    if epochs is not None:
-        cfg["training"]["epochs"] = epochs
-    if batch_size is not None:
-        cfg["training"]["batch_size"] = batch_size
-    check_config(cfg, DEFAULTS[model], source if epochs is None and batch_size is None else f"{source} with --epochs/--batch-size")
-    t = cfg["training"]
-    if t["select"] != "last" and not t["val_fraction"] and not val_fold:
-        raise ChromoflowError(f"{source}: training.select {t['select']} needs a validation split (training.val_fraction > 0, or --val-fold)")
-    return cfg
+    overrides = {k: v for k, v in (("epochs", epochs), ("batch_size", batch_size)) if v is not None}
+    cfg = merge(cfg, {"training": overrides})
+    check_config(cfg, DEFAULTS[model], source if not overrides else f"{source} with --epochs/--batch-size")
+    t = TrainingConfig(**cfg["training"])
+    if t.select != "last" and not t.val_fraction and not val_fold:
+        raise ChromoflowError(f"{source}: training.select {t.select} needs a validation split (training.val_fraction > 0, or --val-fold)")
+    return RunConfig(MappingProxyType(cfg["model"]), t)

@@ -38,7 +38,7 @@ from ..evaluate.predictions import prediction_frame, write_json, write_predictio
 from ..models.checkpoint import model_file, plain, save_torch
 from ..models.registry import TASKS, build_model, model_class
 from ..runtime import Compiled, pick_device, use_bf16, use_compile
-from .config import resolve_config
+from .config import TrainingConfig, resolve_config
 from .trainer import Trainer, file_fingerprint
 
 
@@ -106,7 +106,7 @@ def train(
         raise ChromoflowError(f"--seed {seed}: must be >= 0")
     folds = parse_folds(fold)
     cfg = resolve_config(model_name, config, epochs, batch_size, val_fold=val_fold)
-    t = cfg["training"]
+    t = cfg.training
     dev = pick_device(device)
     bf16 = use_bf16(precision, dev)
     ds_a = GeneDataset.load(dataset)
@@ -115,7 +115,7 @@ def train(
     data.require_truth()
 
     # The model takes its geometry from the data.
-    model_cfg = {**cfg["model"], **model_class(model_name).geometry(ds_a)}
+    model_cfg = {**cfg.model, **model_class(model_name).geometry(ds_a)}
 
     def fresh_model():
         torch.manual_seed(seed)  # the same initial weights for every fold, as when trained alone
@@ -127,18 +127,18 @@ def train(
     if resident != "off":
         # On a GPU the features stay there; only each batch's small index arrays are copied.
         data.make_resident(dev, model.inputs.bin_sizes, force=resident == "on")
-    plans = [_plan_fold(data, k, val_fold, dict(t), seed, dataset) for k in folds]
+    plans = [_plan_fold(data, k, val_fold, t, seed, dataset) for k in folds]
     fingerprints = {"dataset": file_fingerprint(dataset), "reference": file_fingerprint(reference)}
     forward = Compiled(model, use_compile(compile, dev))
     results = []
-    for k, (pool, test, train_pos, val, t_fold) in zip(folds, plans):
+    fold_cfg = cfg.as_dict()
+    for k, (pool, test, train_pos, val) in zip(folds, plans):
         if k != folds[0]:
             model.load_state_dict(fresh_model().state_dict())  # the same module: a compiled graph is reused
-        fold_cfg = {**cfg, "training": t_fold}
         identity = plain({**fingerprints, "model": model_name, "task": task, "fold": k, "val_fold": val_fold, "seed": seed, "config": fold_cfg, "n_genes": len(data), "bf16": bf16})
         folder = Path(outdir) / f"fold{k}" if (len(folds) > 1 or fold_folders) else outdir
         with output_folder(folder) as out:
-            trainer = Trainer(model, data, train_pos, val, fold_cfg, dev, seed, identity, Path(out), forward=forward, bf16=bf16, heldout=test)
+            trainer = Trainer(model, data, train_pos, val, t, dev, seed, identity, Path(out), forward=forward, bf16=bf16, heldout=test)
             if resume:
                 trainer.resume()
             trainer.fit(on_epoch)
@@ -146,8 +146,8 @@ def train(
     return results[0] if len(folds) == 1 else results
 
 
-def _plan_fold(data: TaskData, fold: int, val_fold: int | None, t: dict, seed: int, dataset):
-    """(training pool, held-out, training, validation positions, training settings) of one fold, checked."""
+def _plan_fold(data: TaskData, fold: int, val_fold: int | None, t: TrainingConfig, seed: int, dataset):
+    """(training pool, held-out, training, validation positions) of one fold, checked."""
     pool, test = data.split(fold)
     if val_fold is not None:
         if val_fold == fold:
@@ -157,10 +157,10 @@ def _plan_fold(data: TaskData, fold: int, val_fold: int | None, t: dict, seed: i
             raise ChromoflowError(f"--val-fold {val_fold}: no training gene is in that fold of {dataset}")
         train_pos = pool[data.fold[pool] != val_fold]
     else:
-        train_pos, val = split_validation(pool, t["val_fraction"], seed)
-    if t["drop_last"] and len(train_pos) < t["batch_size"]:
-        raise ChromoflowError(f"fold {fold}: only {len(train_pos)} training genes, fewer than one batch of {t['batch_size']} (drop_last); use --batch-size {max(1, len(train_pos) // 2)}")
-    return pool, test, train_pos, val, t
+        train_pos, val = split_validation(pool, t.val_fraction, seed)
+    if t.drop_last and len(train_pos) < t.batch_size:
+        raise ChromoflowError(f"fold {fold}: only {len(train_pos)} training genes, fewer than one batch of {t.batch_size} (drop_last); use --batch-size {max(1, len(train_pos) // 2)}")
+    return pool, test, train_pos, val
 
 
 def _finish_fold(trainer, data, ds_a, ds_b, model_name, task, fold, seed, cfg, pool, test, train_pos, val, out: Path) -> dict:
@@ -175,7 +175,7 @@ def _finish_fold(trainer, data, ds_a, ds_b, model_name, task, fold, seed, cfg, p
         {
             "task": task, "model": model_name, "fold": fold, "sample": ds_a.sample, "reference": ds_b.sample if ds_b else None,
             "heldout": {**heldout, "loss": test_loss}, "validation": val_metrics,
-            "epochs_run": state.epoch, "selected_epoch": selected, "selection": trainer.t["select"],
+            "epochs_run": state.epoch, "selected_epoch": selected, "selection": trainer.selection,
             "samples_per_s": state.trained_samples / state.train_seconds if state.train_seconds else None,
             "train_seconds": state.train_seconds, "n_train": len(train_pos), "n_val": len(val), "n_heldout": len(test),
             "device": str(dev), "precision": "bf16" if trainer.bf16 else "fp32", "seed": seed, "config": cfg, "compiled": trainer.forward.compiled is not None,

@@ -42,6 +42,7 @@ from ..models import objective
 from ..models.checkpoint import load_file, plain, save_torch
 from ..progress import progress
 from ..runtime import Compiled, autocast, use_bf16
+from .config import TrainingConfig
 
 MIN_PER_CLASS = 5
 
@@ -84,18 +85,18 @@ class TrainState:
         return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
 
-def make_optimizer(model, t: dict, device: torch.device):
+def make_optimizer(model, t: TrainingConfig, device: torch.device):
     """The configured optimiser: fused (one kernel for all parameters on CUDA, one op per tensor on CPU) where torch
     has it, or with ``fused: false`` torch's default implementation, as the original scripts construct it."""
     params = [p for p in model.parameters() if p.requires_grad]
-    kinds = {"adamw": (torch.optim.AdamW, {"weight_decay": t["weight_decay"]}), "adam": (torch.optim.Adam, {"weight_decay": t["weight_decay"]}), "sgd": (torch.optim.SGD, {"momentum": t["momentum"], "weight_decay": t["weight_decay"]})}
-    kind, extra = kinds[t["optimizer"]]
-    if not t["fused"]:
-        return kind(params, lr=t["lr"], **extra)
+    kinds = {"adamw": (torch.optim.AdamW, {"weight_decay": t.weight_decay}), "adam": (torch.optim.Adam, {"weight_decay": t.weight_decay}), "sgd": (torch.optim.SGD, {"momentum": t.momentum, "weight_decay": t.weight_decay})}
+    kind, extra = kinds[t.optimizer]
+    if not t.fused:
+        return kind(params, lr=t.lr, **extra)
     try:
-        return kind(params, lr=t["lr"], fused=True, **extra)
+        return kind(params, lr=t.lr, fused=True, **extra)
     except (RuntimeError, TypeError, ValueError):  # no fused kernel for this device/dtype
-        return kind(params, lr=t["lr"], foreach=True, **extra)
+        return kind(params, lr=t.lr, foreach=True, **extra)
 
 
 class TorchLoaderOrder:
@@ -123,22 +124,22 @@ class TorchLoaderOrder:
         self._draw()
 
 
-def make_scheduler(optimizer, t: dict):
-    if t["scheduler"] == "step":
-        return torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=t["gamma"])
+def make_scheduler(optimizer, t: TrainingConfig):
+    if t.scheduler == "step":
+        return torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=t.gamma)
     return None
 
 
 class Trainer:
     """Fits ``model`` on ``data`` (training positions ``train_pos``, validation ``val``)."""
 
-    def __init__(self, model, data: TaskData, train_pos: np.ndarray, val: np.ndarray, cfg: dict, device: torch.device, seed: int, identity: dict, outdir: Path, forward: Compiled | None = None, bf16: bool | None = None, heldout: np.ndarray | None = None):
-        self.model, self.data, self.cfg, self.t = model, data, cfg, dict(cfg["training"])
+    def __init__(self, model, data: TaskData, train_pos: np.ndarray, val: np.ndarray, training: TrainingConfig, device: torch.device, seed: int, identity: dict, outdir: Path, forward: Compiled | None = None, bf16: bool | None = None, heldout: np.ndarray | None = None):
+        self.model, self.data, self.t = model, data, training
         self.bf16 = use_bf16("auto", device) if bf16 is None else bf16
         self.forward = forward or Compiled(model, False)
         self.train_pos, self.val, self.device, self.seed = train_pos, val, device, seed
-        self.heldout = heldout if heldout is not None and self.t["track_heldout"] else np.zeros(0, np.int64)
-        self.loader = TorchLoaderOrder() if self.t["shuffle"] == "torch-loader" else None
+        self.heldout = heldout if heldout is not None and self.t.track_heldout else np.zeros(0, np.int64)
+        self.loader = TorchLoaderOrder() if self.t.shuffle == "torch-loader" else None
         self.identity, self.outdir = identity, outdir
         self.task = data.task
         self.headline = HEADLINE[self.task]
@@ -146,15 +147,17 @@ class Trainer:
         self.optimizer = make_optimizer(model, self.t, device)
         self.scheduler = make_scheduler(self.optimizer, self.t)
         self.base_lr = [g["lr"] for g in self.optimizer.param_groups]
-        if self.t["select"] != "last":
+        #: How the epoch is chosen: the configured rule, or "last" where the validation split cannot rank epochs.
+        self.selection = self.t.select
+        if self.t.select != "last":
             reason = self._validation_unusable()
             if reason:
                 warn(f"{reason}: epochs cannot be ranked on it, keeping the last epoch instead of the best")
-                self.t["select"] = "last"
+                self.selection = "last"
 
     # ------------------------------------------------------------- selection
     def _validation_unusable(self) -> str | None:
-        n, least = len(self.val), self.t["min_validation"]
+        n, least = len(self.val), self.t.min_validation
         if not n:
             return "there is no validation split"
         if not least:
@@ -205,7 +208,7 @@ class Trainer:
 
     # ---------------------------------------------------------------- epochs
     def _apply_lr_decay(self) -> None:
-        decay = self.t["lr_decay"]
+        decay = self.t.lr_decay
         if decay:
             factor = 1.0 / (1.0 + self.state.step * decay)
             scale = self.scheduler.get_last_lr()[0] / self.base_lr[0] if self.scheduler else 1.0
@@ -224,9 +227,9 @@ class Trainer:
         start = time.perf_counter()
         loss_sum, seen = torch.zeros((), device=dev), 0
         preds, truths = [], []
-        stream = self.data.stream(self.train_pos[order], t["batch_size"], model.inputs, dev, drop_last=t["drop_last"])
-        total = n_batches(len(self.train_pos), t["batch_size"], t["drop_last"])
-        bar = progress(stream, total=total, desc=f"epoch {epoch}/{t['epochs']}", unit="batch")
+        stream = self.data.stream(self.train_pos[order], t.batch_size, model.inputs, dev, drop_last=t.drop_last)
+        total = n_batches(len(self.train_pos), t.batch_size, t.drop_last)
+        bar = progress(stream, total=total, desc=f"epoch {epoch}/{t.epochs}", unit="batch")
         for step, (chunk, a, b, truth) in enumerate(bar):
             self._apply_lr_decay()
             with autocast(dev, self.bf16):
@@ -234,8 +237,8 @@ class Trainer:
             loss = objective.loss(task, out, truth)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            if t["grad_clip"]:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), t["grad_clip"], foreach=True if t["fused"] else None)
+            if t.grad_clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip, foreach=True if t.fused else None)
             self.optimizer.step()
             self.state.step += 1
             loss_sum += loss.detach() * len(chunk)
@@ -263,11 +266,11 @@ class Trainer:
 
     @torch.no_grad()
     def evaluate(self, positions, desc: str | None = None):
-        return evaluate(self.model, self.data, positions, max(256, self.t["batch_size"]), self.device, desc, forward=self.forward, bf16=self.bf16)
+        return evaluate(self.model, self.data, positions, max(256, self.t.batch_size), self.device, desc, forward=self.forward, bf16=self.bf16)
 
     def fit(self, on_epoch=None) -> None:
         """Train until done; ``on_epoch(trainer)`` runs after each epoch's checkpoint (tests use it to interrupt)."""
-        while not self.state.finished and self.state.epoch < self.t["epochs"]:
+        while not self.state.finished and self.state.epoch < self.t.epochs:
             row = self.train_epoch()
             for part, positions in (("val", self.val), ("heldout", self.heldout)):
                 if not len(positions):
@@ -277,7 +280,7 @@ class Trainer:
                 pred, loss = self.evaluate(positions)
                 metrics = task_metrics(self.task, self.data.truth[positions], pred)
                 row.update({f"{part}_loss": loss, f"{part}_{self.headline}": metrics.get(self.headline)})
-                if part == "val" and self.t["select"] != "last":
+                if part == "val" and self.selection != "last":
                     self._select(metrics, loss)
             self.state.history.append(plain(row))
             info(f"epoch {row['epoch']}: train loss {row['train_loss']:.4f}" + (f", validation {self.headline} {row.get(f'val_{self.headline}') or float('nan'):.4f}" if len(self.val) else "") + f", {row['samples_per_s'] or 0:.0f} genes/s")
@@ -287,7 +290,7 @@ class Trainer:
 
     def _select(self, metrics: dict, loss: float) -> None:
         value = metrics.get(self.headline)
-        if self.t["select"] == "best-latest":  # metric >= the best so far; an undefined metric never counts
+        if self.selection == "best-latest":  # metric >= the best so far; an undefined metric never counts
             score = [value if value is not None and math.isfinite(value) else math.nan]
             better = score[0] >= (self.state.best_score[0] if self.state.best_score else -math.inf)
         else:
@@ -298,14 +301,14 @@ class Trainer:
             self.state.best_state = {k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()}
         else:
             self.state.stale += 1
-            patience = self.t["patience"]
+            patience = self.t.patience
             if patience is not None and self.state.stale >= patience:
                 info(f"early stop after epoch {self.state.epoch}: no validation improvement in {patience} epochs")
                 self.state.finished = True
 
     def final_model(self) -> int:
         """Load the selected weights into the model; return the selected epoch."""
-        if self.t["select"] != "last" and self.state.best_state is not None:
+        if self.selection != "last" and self.state.best_state is not None:
             self.model.load_state_dict(self.state.best_state)
             return self.state.best_epoch
         return self.state.epoch
