@@ -7,8 +7,8 @@ import pytest
 from conftest import MARKS, copy_demo, run, track_args, write_bam
 
 from chromoflow.data.dataset import GeneDataset
-from chromoflow.errors import ChromoflowError
 from chromoflow.data.layout import left_pad, n_bins
+from chromoflow.errors import ChromoflowError
 from chromoflow.prep.tracks import BamTrack, BigWigTrack
 
 

@@ -5,11 +5,11 @@ from conftest import official_forward, official_model
 
 from chromoflow.data.batch import PackedBatch
 from chromoflow.data.dataset import GeneDataset
+from chromoflow.data.layout import left_pad, n_bins
 from chromoflow.models.attentivechrome import AttentiveChrome
 from chromoflow.models.chromoformer import Chromoformer
 from chromoflow.models.deepchrome import DeepChrome
 from chromoflow.models.layers import segment_softmax, sinusoidal_positions
-from chromoflow.data.layout import left_pad, n_bins
 
 
 def test_parameter_names_and_shapes_match_official():

@@ -1,55 +1,52 @@
-"""Evaluation metrics, in numpy (no scikit-learn dependency)."""
+"""Evaluation metrics: ranks, the Mann-Whitney AUC and correlations from scipy; the ROC and precision-recall
+curves and the average precision from one tie-aware pass over the thresholds."""
 
 from __future__ import annotations
 
 import numpy as np
+from scipy import stats
 
 
 def ranks(x) -> np.ndarray:
     """1-based ranks with ties averaged."""
-    x = np.asarray(x, np.float64)
-    order = np.argsort(x, kind="mergesort")
-    sorted_x = x[order]
-    r = np.empty(len(x))
-    r[order] = np.arange(1, len(x) + 1)
-    # Average the ranks of tied values.
-    _, first, counts = np.unique(sorted_x, return_index=True, return_counts=True)
-    mean_rank = first + (counts + 1) / 2.0
-    r[order] = np.repeat(mean_rank, counts)
-    return r
+    return stats.rankdata(np.asarray(x, np.float64), method="average")
 
 
 def roc_auc(y, p) -> float:
-    """Area under the ROC curve (Mann-Whitney U / (n_pos n_neg)); NaN with one class only."""
+    """Area under the ROC curve, Mann-Whitney U / (n_pos n_neg) (ties count one half); NaN with one class only."""
     y = np.asarray(y).astype(bool)
+    p = np.asarray(p, np.float64)
     n_pos, n_neg = int(y.sum()), int((~y).sum())
     if n_pos == 0 or n_neg == 0:
         return float("nan")
-    r = ranks(p)
-    return float((r[y].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+    u = stats.mannwhitneyu(p[y], p[~y], alternative="two-sided", method="asymptotic", use_continuity=False).statistic
+    return float(u / (n_pos * n_neg))
+
+
+def _threshold_counts(y, p):
+    """(true positives, predicted positives) at every distinct threshold, highest first: tied predictions are one
+    threshold, so the curves and the average precision treat ties alike."""
+    y = np.asarray(y).astype(bool)
+    order = np.argsort(-np.asarray(p, np.float64), kind="mergesort")
+    p_sorted, y_sorted = np.asarray(p, np.float64)[order], y[order]
+    last = np.r_[np.flatnonzero(np.diff(p_sorted)), len(p_sorted) - 1].astype(np.int64)
+    return np.cumsum(y_sorted)[last], last + 1
 
 
 def roc_curve(y, p):
     """(false positive rate, true positive rate) at every distinct threshold, from (0, 0) to (1, 1)."""
     y = np.asarray(y).astype(bool)
-    order = np.argsort(-np.asarray(p, np.float64), kind="mergesort")
-    p_sorted, y_sorted = np.asarray(p)[order], y[order]
-    last = np.r_[np.flatnonzero(np.diff(p_sorted)), len(p_sorted) - 1]
-    tp = np.cumsum(y_sorted)[last]
-    fp = (last + 1) - tp
+    tp, predicted = _threshold_counts(y, p)
     tpr = np.r_[0.0, tp / max(y.sum(), 1)]
-    fpr = np.r_[0.0, fp / max((~y).sum(), 1)]
+    fpr = np.r_[0.0, (predicted - tp) / max((~y).sum(), 1)]
     return fpr, tpr
 
 
 def precision_recall_curve(y, p):
-    """(recall, precision) at every distinct threshold, highest first: tied predictions form one threshold."""
+    """(recall, precision) at every distinct threshold, highest first."""
     y = np.asarray(y).astype(bool)
-    order = np.argsort(-np.asarray(p, np.float64), kind="mergesort")
-    p_sorted, y_sorted = np.asarray(p)[order], y[order]
-    last = np.r_[np.flatnonzero(np.diff(p_sorted)), len(p_sorted) - 1]
-    tp = np.cumsum(y_sorted)[last]
-    return tp / max(y.sum(), 1), tp / (last + 1)
+    tp, predicted = _threshold_counts(y, p)
+    return tp / max(y.sum(), 1), tp / predicted
 
 
 def average_precision(y, p) -> float:
@@ -62,14 +59,19 @@ def average_precision(y, p) -> float:
 
 
 def pearson(a, b) -> float:
+    """Pearson's r; NaN with fewer than two values or a constant side."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     if len(a) < 2 or a.std() == 0 or b.std() == 0:
         return float("nan")
-    return float(np.corrcoef(a, b)[0, 1])
+    return float(stats.pearsonr(a, b).statistic)
 
 
 def spearman(a, b) -> float:
-    return pearson(ranks(a), ranks(b))
+    """Spearman's rho (Pearson's r of the tie-averaged ranks); NaN where Pearson's would be."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if len(a) < 2 or a.std() == 0 or b.std() == 0:
+        return float("nan")
+    return float(stats.spearmanr(a, b).statistic)
 
 
 def classification_metrics(label, prob) -> dict:

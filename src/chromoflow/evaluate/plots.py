@@ -2,49 +2,15 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
+import pandas as pd
 
-from .._io import atomic_output
-
-
-def _private_mpl_dir() -> None:
-    """matplotlib caches fonts in MPLCONFIGDIR: give it a private temporary folder unless the user chose one.
-
-    A shared fixed path (e.g. /tmp/chromoflow-mpl) breaks when another user
-    created it first, and a home folder may be read-only in a container.
-    """
-    if not os.environ.get("MPLCONFIGDIR"):
-        import atexit
-        import shutil
-        import tempfile
-
-        folder = tempfile.mkdtemp(prefix="chromoflow-mpl-")
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        os.environ["MPLCONFIGDIR"] = folder
-
-
-def _pyplot():
-    _private_mpl_dir()
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path) -> None:
-    with atomic_output(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
-    fig.clf()
-    _pyplot().close(fig)
+from ..figures import pyplot, save_png
 
 
 def history(rows: list[dict], headline: str, path, title: str = "") -> None:
     """Loss and headline metric per epoch, for training and validation genes."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
     epochs = [r["epoch"] for r in rows]
     for part, style in (("train", "-o"), ("val", "-s"), ("heldout", "-^")):
@@ -58,14 +24,14 @@ def history(rows: list[dict], headline: str, path, title: str = "") -> None:
         ax.grid(alpha=0.3)
     if title:
         fig.suptitle(title, fontsize=10)
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def heldout(task: str, frame, metrics: dict, path, title: str = "") -> None:
     """ROC curve (classification) or predicted-vs-true scatter (regression, fold change)."""
     from .metrics import roc_curve
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(4.2, 4))
     if task == "classification":
         fpr, tpr = roc_curve(frame["label"].to_numpy(int), frame["prediction"].to_numpy())
@@ -83,16 +49,36 @@ def heldout(task: str, frame, metrics: dict, path, title: str = "") -> None:
     ax.set_title(title, fontsize=9)
     if task == "classification":
         ax.legend(frameon=False, loc="lower right")
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def attention_by_rank(weights: np.ndarray, bin_sizes, path, title: str = "") -> None:
     """Heatmap of the promoter's mean attention to each token (columns) per resolution (rows)."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 2.4))
     im = ax.imshow(weights, aspect="auto", cmap="viridis")
     ax.set_xticks(range(weights.shape[1]), ["promoter"] + [str(k) for k in range(1, weights.shape[1])])
     ax.set_yticks(range(len(bin_sizes)), [f"{b} bp" for b in bin_sizes])
     ax.set(xlabel="pCRE rank", title=title)
     fig.colorbar(im, ax=ax, label="mean attention (last layer)")
-    _save(fig, path)
+    save_png(fig, path)
+
+
+def profile_plot(profile: pd.DataFrame, title: str):
+    """Mean attribution per mark by position relative to the TSS; a zoom on ±10 kb beside the full window."""
+    plt = pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [3, 2]})
+    marks = [c for c in profile.columns if c != "position"]
+    near = profile[(profile["position"] >= -10_000) & (profile["position"] <= 10_000)]
+    for ax, part, what in ((axes[0], profile, "whole window"), (axes[1], near, "±10 kb, excluding the TSS bin")):
+        shown = part if ax is axes[0] else part[part["position"] != 0]
+        for m in marks:
+            ax.plot(shown["position"] / 1000, shown[m], lw=1.3, label=m)
+        ax.axvline(0, c="grey", lw=0.8, ls="--")
+        ax.axhline(0, c="grey", lw=0.6)
+        ax.set(xlabel="kb from the TSS (transcription direction)", ylabel="mean gradient × input", title=what)
+        ax.title.set_fontsize(9)
+        ax.grid(alpha=0.3)
+    axes[0].legend(frameon=False, fontsize=7, ncol=2)
+    fig.suptitle(title, fontsize=10)
+    return fig

@@ -10,16 +10,16 @@ with no server and no network.
 Why not MultiQC: its custom-content sections show tables and plots of
 numbers, but this report's point is a few sentences computed from the
 results (the gain from contacts, the recovery of planted enhancers) next to
-the figures that support them; a small template keeps that in one readable
-page, with no extra dependency.
+the figures that support them; a Jinja2 template (``templates/report.html.j2``)
+keeps that in one readable page. The functions here compute what the page
+says (:class:`Gain`, :func:`links_section`, :func:`planted_recovery`) and
+are tested on small tables; the template only lays it out.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import json
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -28,6 +28,7 @@ import pandas as pd
 
 from .._io import atomic_output
 from ..errors import ChromoflowError
+from ..figures import file_data_uri, png_data_uri, pyplot
 from .metrics import (
     HEADLINE,
     average_precision,
@@ -37,7 +38,6 @@ from .metrics import (
     roc_curve,
     spearman,
 )
-from .plots import _pyplot
 
 CSS = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:0;color:#1d2127;background:#f6f7f9}
@@ -54,41 +54,63 @@ nav a{margin-right:14px;font-size:14px}
 """
 
 
-def _png(fig) -> str:
-    plt = _pyplot()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+@dataclass(frozen=True)
+class Table:
+    """A table as the page shows it: column names, rows of text, the columns aligned left."""
+
+    columns: list
+    rows: list
+    left: tuple = ()
 
 
-def _img(uri: str, alt: str) -> str:
-    return f'<img src="{uri}" alt="{html.escape(alt)}">'
+def table(frame: pd.DataFrame, digits: int = 3, left: tuple = ()) -> Table:
+    """``frame`` as text: floats with ``digits`` decimals, missing or infinite values empty."""
 
+    def text(v) -> str:
+        if v is None or (isinstance(v, float) and not np.isfinite(v)):
+            return ""
+        return f"{v:.{digits}f}" if isinstance(v, (float, np.floating)) else str(v)
 
-def _table(frame: pd.DataFrame, digits: int = 3, left: tuple = ()) -> str:
-    head = "".join(f'<th class="{"l" if c in left else ""}">{html.escape(str(c))}</th>' for c in frame.columns)
-    rows = []
-    for _, r in frame.iterrows():
-        cells = []
-        for c in frame.columns:
-            v = r[c]
-            text = "" if v is None or (isinstance(v, float) and not np.isfinite(v)) else (f"{v:.{digits}f}" if isinstance(v, (float, np.floating)) else str(v))
-            cells.append(f'<td class="{"l" if c in left else ""}">{html.escape(text)}</td>')
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+    columns = [str(c) for c in frame.columns]
+    return Table(columns, [[text(v) for v in row] for row in frame.itertuples(index=False, name=None)], tuple(left))
 
 
 # ------------------------------------------------------------------ sections
 
 
-def gain_from_contacts(metrics: pd.DataFrame) -> tuple[str, pd.DataFrame]:
-    """The sentence and table comparing chromoformer with chromoformer-nohic, fold by fold."""
+@dataclass(frozen=True)
+class GainSentence:
+    sample: str
+    task: str
+    metric: str  # the headline metric, in words
+    with_contacts: float
+    without: float
+    gain: float
+    better: int  # folds where Chromoformer beat the no-Hi-C ablation
+    folds: int
+
+    @property
+    def verdict(self) -> str:
+        if self.gain > 0.02 and self.better > self.folds / 2:
+            return "helped"
+        return "did not help" if self.gain <= 0 else "helped a little"
+
+
+@dataclass(frozen=True)
+class Gain:
+    """Chromoformer with and without its pCREs, per sample and task; ``measured`` is False without both models."""
+
+    measured: bool
+    sentences: list = field(default_factory=list)
+    table: Table | None = None
+
+
+def gain_from_contacts(metrics: pd.DataFrame) -> Gain:
+    """The sentences and table comparing chromoformer with chromoformer-nohic, fold by fold."""
     scored = metrics[metrics.get("status", "scored") == "scored"] if "status" in metrics else metrics
     have = set(scored["model"])
     if not {"chromoformer", "chromoformer-nohic"} <= have:
-        return ("The gain from 3D contacts was not measured: add <code>chromoformer-nohic</code> to the models "
-                "(the same model without pCREs) to see it.", pd.DataFrame())
+        return Gain(measured=False)
     rows, sentences = [], []
     for (sample, task), sub in scored.groupby(["sample", "task"]):
         metric = HEADLINE[task]
@@ -100,16 +122,12 @@ def gain_from_contacts(metrics: pd.DataFrame) -> tuple[str, pd.DataFrame]:
         diff = a.loc[folds] - b.loc[folds]
         better = int((diff > 0).sum())
         rows.append({"sample": sample, "task": task, "metric": metric, "with contacts": a.loc[folds].mean(), "without": b.loc[folds].mean(), "gain": diff.mean(), "folds better": f"{better} of {len(folds)}"})
-        verdict = "helped" if diff.mean() > 0.02 and better > len(folds) / 2 else ("did not help" if diff.mean() <= 0 else "helped a little")
-        sentences.append(
-            f"In <b>{html.escape(str(sample))}</b> ({task}), 3D contacts <b>{verdict}</b>: Chromoformer reached "
-            f"{metric.replace('_', ' ')} {a.loc[folds].mean():.3f} with its pCREs and {b.loc[folds].mean():.3f} without "
-            f"({diff.mean():+.3f}, better in {better} of {len(folds)} held-out folds)."
-        )
-    return " ".join(sentences) or "No fold has both models scored.", pd.DataFrame(rows)
+        sentences.append(GainSentence(str(sample), str(task), metric.replace("_", " "), float(a.loc[folds].mean()), float(b.loc[folds].mean()), float(diff.mean()), better, len(folds)))
+    return Gain(True, sentences, table(pd.DataFrame(rows), left=("sample", "task", "metric", "folds better")) if rows else None)
 
 
 def metrics_table(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Mean, spread and range of the headline metric over folds, per sample, task and model (scored runs only)."""
     scored = metrics[metrics["status"] == "scored"] if "status" in metrics else metrics
     rows = []
     for (sample, task, model), sub in scored.groupby(["sample", "task", "model"]):
@@ -121,7 +139,7 @@ def metrics_table(metrics: pd.DataFrame) -> pd.DataFrame:
 
 def curves(predictions: pd.DataFrame) -> list[str]:
     """ROC and precision-recall (classification) or predicted vs observed (regression) per sample and task, models overlaid."""
-    plt = _pyplot()
+    plt = pyplot()
     figs = []
     pred = predictions[predictions["heldout"] == 1] if "heldout" in predictions else predictions
     for (sample, task), sub in pred.groupby(["sample", "task"]):
@@ -143,7 +161,7 @@ def curves(predictions: pd.DataFrame) -> list[str]:
             for ax in (ax1, ax2):
                 ax.legend(frameon=False, fontsize=7)
                 ax.title.set_fontsize(9)
-            figs.append((_png(fig), f"{sample} {task}"))
+            figs.append((png_data_uri(fig), f"{sample} {task}"))
         elif "target" in sub:
             fig, axes = plt.subplots(1, len(models), figsize=(3.4 * len(models), 3.3), squeeze=False)
             for ax, m in zip(axes[0], models):
@@ -155,45 +173,51 @@ def curves(predictions: pd.DataFrame) -> list[str]:
                 ax.set(xlabel="observed", ylabel="predicted", title=f"{m}\nr = {pearson(y, p):.3f}")
                 ax.title.set_fontsize(9)
             fig.suptitle(f"{sample}, {task}: predicted vs observed, held-out genes, all folds", fontsize=10, y=1.08)
-            figs.append((_png(fig), f"{sample} {task}"))
+            figs.append((png_data_uri(fig), f"{sample} {task}"))
     return figs
 
 
-def interpretation_sections(groups: dict, planted: pd.DataFrame | None) -> str:
+def interpretation_sections(groups: dict, planted: pd.DataFrame | None) -> list[dict]:
     """One section per sample x task x model (see :func:`load_interpretations`): the folds' links together, their
     attribution profiles averaged."""
-    from ..interpret.attribution import profile_plot
+    from .plots import profile_plot
 
-    parts = []
+    sections = []
     for (sample, task, model), members in sorted(groups.items()):
-        parts.append(f"<h3>{html.escape(' · '.join(x for x in (sample, task, model) if x))} ({len(members)} fold{'s' if len(members) > 1 else ''})</h3>")
+        section = {"title": f"{' · '.join(x for x in (sample, task, model) if x)} ({len(members)} fold{'s' if len(members) > 1 else ''})", "links": None, "profile": None, "h3k36me3_ratio": None}
         links = [m["links"] for m in members if m["links"] is not None]
         links = pd.concat(links, ignore_index=True) if links else pd.DataFrame()
         if len(links):
-            parts.append(links_section(links, planted))
+            section["links"] = links_section(links, planted)
         profiles = [m["profile"] for m in members if m["profile"] is not None]
         if profiles:
             prof = pd.concat(profiles).groupby("position", sort=True).mean().reset_index()
-            parts.append("<p>Where each mark matters along the promoter window (gradient × input, mean over the held-out genes of every fold, transcription direction; per-mark bigWigs are in each fold's <code>tracks/</code>):</p>")
-            parts.append(_img(_png(profile_plot(prof, f"{model}, {sample}, {task}: attribution around the TSS")), "attribution profile"))
-            if "H3K36me3" in prof:
-                window = prof[prof.position != 0]
-                down = window[(window.position >= 4000) & (window.position < 6000)]["H3K36me3"].abs().mean()
-                rest = window[(window.position < 3000) | (window.position > 7000)]["H3K36me3"].abs().mean()
-                if rest:
-                    parts.append(f"<p>H3K36me3 attribution 4–6 kb downstream of the TSS is {down / rest:.1f}× its mean elsewhere in the window.</p>")
-    return "\n".join(parts)
+            section["profile"] = png_data_uri(profile_plot(prof, f"{model}, {sample}, {task}: attribution around the TSS"))
+            section["h3k36me3_ratio"] = h3k36me3_downstream_ratio(prof)
+        sections.append(section)
+    return sections
 
 
-def links_section(links: pd.DataFrame, planted: pd.DataFrame | None) -> str:
-    plt = _pyplot()
-    out = []
+def h3k36me3_downstream_ratio(profile: pd.DataFrame) -> float | None:
+    """Mean |H3K36me3 attribution| 4-6 kb downstream of the TSS over its mean elsewhere in the window (the TSS bin
+    and 3-7 kb left out); None without H3K36me3 or without attribution elsewhere."""
+    if "H3K36me3" not in profile:
+        return None
+    window = profile[profile.position != 0]
+    down = window[(window.position >= 4000) & (window.position < 6000)]["H3K36me3"].abs().mean()
+    rest = window[(window.position < 3000) | (window.position > 7000)]["H3K36me3"].abs().mean()
+    return float(down / rest) if rest else None
+
+
+def links_section(links: pd.DataFrame, planted: pd.DataFrame | None) -> dict:
+    """The strongest links, effect against distance and attention (figure), how far attention agrees with effect
+    (``rho``, ``agreement``) and, for simulated data, the planted enhancers recovered."""
+    plt = pyplot()
     top = links.sort_values("effect", ascending=False).head(15)
-    out.append("<p>The elements whose loss changes the prediction most (in-silico knockout; effect = drop in the prediction):</p>")
     cols = ["name", "gene_name", "chrom2", "start2", "end2", "rank", "effect", "interaction_score", "attention"]
-    out.append(_table(top[[c for c in cols if c in top]].rename(columns={"name": "gene", "chrom2": "pCRE chrom", "start2": "start", "end2": "end"}), left=("gene", "gene_name", "pCRE chrom")))
+    shown = top[[c for c in cols if c in top]].rename(columns={"name": "gene", "chrom2": "pCRE chrom", "start2": "start", "end2": "end"})
     distance = ((links.start2 + links.end2) / 2 - links.start1).abs() / 1000
-    has_att = links["attention"].notna().any()
+    has_att = links["attention"].notna().any() if "attention" in links else False
     fig, axes = plt.subplots(1, 2 if has_att else 1, figsize=(9 if has_att else 4.6, 3.6), squeeze=False)
     axes[0][0].scatter(distance, links.effect, s=6, alpha=0.5, lw=0)
     axes[0][0].axhline(0, c="grey", lw=0.8)
@@ -206,17 +230,28 @@ def links_section(links: pd.DataFrame, planted: pd.DataFrame | None) -> str:
         axes[0][1].set(xlabel="promoter attention to the pCRE", ylabel="knockout effect", title=f"attention vs effect (Spearman {rho:.2f})")
     for ax in axes[0]:
         ax.title.set_fontsize(9)
-    out.append(_img(_png(fig), "effect vs distance and attention"))
-    if rho is not None:
-        agree = "mostly the ones" if rho > 0.5 else ("partly the ones" if rho > 0.2 else "not the ones")
-        out.append(f"<p>The elements the model attends to are {agree} whose removal changes its prediction (Spearman ρ = {rho:.2f} over {int(links['attention'].notna().sum())} links).</p>")
-    if planted is not None:
-        out.append(planted_recovery(links, planted))
-    return "\n".join(out)
+    return {
+        "top": table(shown, left=("gene", "gene_name", "pCRE chrom")),
+        "figure": png_data_uri(fig),
+        "rho": rho,
+        "agreement": None if rho is None else ("mostly the ones" if rho > 0.5 else ("partly the ones" if rho > 0.2 else "not the ones")),
+        "n_attention": int(links["attention"].notna().sum()) if has_att else 0,
+        "recovery": planted_recovery(links, planted) if planted is not None else None,
+    }
 
 
-def planted_recovery(links: pd.DataFrame, planted: pd.DataFrame) -> str:
-    """Simulated data: share of genes whose top-ranked link is a planted enhancer, vs ranking at random."""
+@dataclass(frozen=True)
+class Recovery:
+    """Genes with planted and decoy pCREs (``n``), those whose top-ranked link is planted (``hits``), and the
+    expected hits when ranking at random (``chance``)."""
+
+    hits: int
+    n: int
+    chance: float
+
+
+def planted_recovery(links: pd.DataFrame, planted: pd.DataFrame) -> Recovery:
+    """Simulated data: how often a gene's top-ranked link is a planted enhancer, vs ranking at random."""
     hits, chance, n = 0, 0.0, 0
     for gene, sub in links.groupby("name"):
         mine = planted[planted.gene == gene]
@@ -228,13 +263,7 @@ def planted_recovery(links: pd.DataFrame, planted: pd.DataFrame) -> str:
         n += 1
         hits += bool(overlap[sub["rank"].to_numpy().argmin()])
         chance += overlap.mean()
-    if not n:
-        return "<p class='muted'>No gene has both planted and unplanted pCREs to rank.</p>"
-    return (
-        f"<p class='lead'>Planted enhancers recovered: for <b>{hits / n:.0%}</b> of the {n} held-out genes that have both planted "
-        f"enhancers and decoy contacts among their pCREs, the element ranked first by knockout effect is a planted enhancer "
-        f"(picking a pCRE at random: {chance / n:.0%}).</p>"
-    )
+    return Recovery(hits, n, chance)
 
 
 # ------------------------------------------------------------------ inputs, each checked: one line per problem
@@ -331,55 +360,38 @@ def write_report(summary, out, interpretation=(), run_info=None, truth=None, tit
     planted = load_truth(truth) if truth else None
     if versions is not None and not Path(versions).is_file():
         raise ChromoflowError(f"--versions {versions}: no such file")
-    gain_text, gain = gain_from_contacts(metrics)
-    table = metrics_table(metrics)
-    page = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>{CSS}</style></head><body><main>"]
-    page.append(f"<h1>{html.escape(title)}</h1><p class='muted'>{html.escape(info.get('date') or datetime.now().strftime('%Y-%m-%d %H:%M'))} · chromoflow {html.escape(info.get('chromoflow_version', ''))}</p>")
-    page.append("<nav><a href='#overview'>Overview</a><a href='#metrics'>Metrics</a><a href='#contacts'>3D contacts</a><a href='#curves'>Curves</a><a href='#why'>Why</a><a href='#files'>Files</a></nav>")
-    page.append(f"<div class='lead'>{gain_text}</div>")
-    # Overview
-    page.append("<h2 id='overview'>Overview</h2>")
-    if info.get("samples"):
-        page.append(_table(pd.DataFrame(info["samples"]), left=tuple(pd.DataFrame(info["samples"]).columns)))
-    for key, label in (("marks", "Marks"), ("folds", "Folds"), ("models", "Models"), ("tasks", "Tasks")):
-        if info.get(key):
-            page.append(f"<p><b>{label}:</b> {html.escape(str(info[key]))}</p>")
-    if info.get("parameters"):
-        params = pd.DataFrame(sorted(info["parameters"].items()), columns=["parameter", "value"])
-        page.append("<details><summary>All parameters</summary>" + _table(params.astype(str), left=("parameter", "value")) + "</details>")
+    figure = summary / "metrics.png"
+    unscored = metrics[metrics["status"] != "scored"] if "status" in metrics else metrics.iloc[:0]
+    facts = [(label, str(info[key])) for key, label in (("marks", "Marks"), ("folds", "Folds"), ("models", "Models"), ("tasks", "Tasks")) if info.get(key)]
+    samples = pd.DataFrame(info["samples"]) if info.get("samples") else None
+    parameters = pd.DataFrame(sorted(info["parameters"].items()), columns=["parameter", "value"]).astype(str) if info.get("parameters") else None
+    version_text = None
     if versions:
         from .._io import open_text
 
         with open_text(versions) as fh:
-            page.append("<details><summary>Software versions</summary><pre>" + html.escape(fh.read()) + "</pre></details>")
-    # Metrics
-    page.append("<h2 id='metrics'>How well each model did</h2><p>Held-out genes only (each fold's genes scored by the model that never trained on them); mean and spread over folds.</p>")
-    if len(table):
-        page.append(_table(table, left=("sample", "task", "model", "metric")))
-    figure = summary / "metrics.png"
-    if figure.exists():
-        page.append(_img("data:image/png;base64," + base64.b64encode(figure.read_bytes()).decode(), "metrics per model"))
-    unscored = metrics[metrics["status"] != "scored"] if "status" in metrics else metrics.iloc[:0]
-    if len(unscored):
-        page.append(f"<p class='lead warn'>{len(unscored)} run(s) were not scored: their held-out genes are unknown (a checkpoint that does not say which genes it was trained on). Their predictions are in predictions.tsv.</p>")
-    # Contacts
-    page.append(f"<h2 id='contacts'>Did 3D contacts help?</h2><p>{gain_text}</p>")
-    if len(gain):
-        page.append(_table(gain, left=("sample", "task", "metric", "folds better")))
-    # Curves
-    page.append("<h2 id='curves'>Curves</h2>")
-    for uri, alt in curves(predictions):
-        page.append(_img(uri, alt))
-    # Interpretation
-    if folders:
-        page.append("<h2 id='why'>Which elements drive the predictions</h2>")
-        page.append(interpretation_sections(sections, planted))
-    # Files
-    page.append("<h2 id='files'>Where the outputs are</h2>")
-    files = info.get("outputs") or {
-        "summary/metrics.tsv": "one row per sample × task × model × fold", "summary/predictions.tsv": "every held-out prediction",
-    }
-    page.append("<ul>" + "".join(f"<li><code>{html.escape(k)}</code>: {html.escape(v)}</li>" for k, v in files.items()) + "</ul>")
-    page.append("</main></body></html>")
+            version_text = fh.read()
+    metric_rows = metrics_table(metrics)
+    page = _template().render(
+        title=title, css=CSS, date=info.get("date") or datetime.now().strftime("%Y-%m-%d %H:%M"), version=info.get("chromoflow_version", ""),
+        gain=gain_from_contacts(metrics), facts=facts,
+        samples=table(samples, left=tuple(samples.columns)) if samples is not None else None,
+        parameters=table(parameters, left=("parameter", "value")) if parameters is not None else None,
+        versions=version_text,
+        metrics=table(metric_rows, left=("sample", "task", "model", "metric")) if len(metric_rows) else None,
+        metrics_figure=file_data_uri(figure.read_bytes()) if figure.exists() else None,
+        unscored=len(unscored),
+        curves=curves(predictions),
+        interpretation=interpretation_sections(sections, planted) if folders else [],
+        files=list((info.get("outputs") or {"summary/metrics.tsv": "one row per sample × task × model × fold", "summary/predictions.tsv": "every held-out prediction"}).items()),
+    )
     with atomic_output(out) as tmp:
-        tmp.write_text("\n".join(page), encoding="utf-8")
+        tmp.write_text(page, encoding="utf-8")
+
+
+def _template():
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.PackageLoader("chromoflow.evaluate", "templates"), autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env.globals["zip"] = zip
+    return env.get_template("report.html.j2")

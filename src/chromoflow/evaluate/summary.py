@@ -129,13 +129,13 @@ def summarize(manifest: str | os.PathLike, outdir: str | os.PathLike, base: str 
 
 def figure(table: pd.DataFrame, path) -> None:
     """Headline metric per model: one labelled point per fold, a bar at the mean, the chance line; a panel per task."""
-    from .plots import _pyplot, _save
+    from ..figures import pyplot, save_png
 
     tasks = [t for t in ("classification", "regression", "fold-change") if t in set(table.get("task", []))]
     tasks = [t for t in tasks if HEADLINE[t] in table.columns and table.loc[table.task == t, HEADLINE[t]].notna().any()]
     if not tasks:
         return
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(tasks), figsize=(4.8 * len(tasks), 4.0), squeeze=False)
     samples = sorted(set(table["sample"]))
     colours = plt.get_cmap("tab10")
@@ -163,4 +163,4 @@ def figure(table: pd.DataFrame, path) -> None:
         ax.title.set_fontsize(9)
         ax.grid(axis="y", alpha=0.3)
     axes[0][-1].legend(frameon=False, fontsize=8, bbox_to_anchor=(1.02, 1), loc="upper left")
-    _save(fig, path)
+    save_png(fig, path)

@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..evaluate.plots import _pyplot, _save
+from ..evaluate.plots import profile_plot
+from ..figures import save_png
 from ..models import objective
 from ..progress import progress
 from ..runtime import autocast
@@ -144,24 +145,4 @@ def _chrom_sizes(ds) -> dict:
 
 
 def profile_figure(profile: pd.DataFrame, path, title: str) -> None:
-    _save(profile_plot(profile, title), path)
-
-
-def profile_plot(profile: pd.DataFrame, title: str):
-    """Mean attribution per mark by position relative to the TSS; a zoom on ±10 kb beside the full window."""
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [3, 2]})
-    marks = [c for c in profile.columns if c != "position"]
-    near = profile[(profile["position"] >= -10_000) & (profile["position"] <= 10_000)]
-    for ax, part, what in ((axes[0], profile, "whole window"), (axes[1], near, "±10 kb, excluding the TSS bin")):
-        shown = part if ax is axes[0] else part[part["position"] != 0]
-        for m in marks:
-            ax.plot(shown["position"] / 1000, shown[m], lw=1.3, label=m)
-        ax.axvline(0, c="grey", lw=0.8, ls="--")
-        ax.axhline(0, c="grey", lw=0.6)
-        ax.set(xlabel="kb from the TSS (transcription direction)", ylabel="mean gradient × input", title=what)
-        ax.title.set_fontsize(9)
-        ax.grid(alpha=0.3)
-    axes[0].legend(frameon=False, fontsize=7, ncol=2)
-    fig.suptitle(title, fontsize=10)
-    return fig
+    save_png(profile_plot(profile, title), path)

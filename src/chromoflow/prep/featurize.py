@@ -22,11 +22,11 @@ import pandas as pd
 
 from .._io import atomic_output, native_writes, require_space
 from ..data.dataset import create_dataset_file, pcre_counts
+from ..data.layout import n_bins
 from ..errors import ChromoflowError, option
 from ..genome import ALIAS_HINT, ChromAliases, missing_chroms, sort_chroms
 from ..log import info, note, warn
 from ..progress import progress
-from ..data.layout import n_bins
 from .binning import BinPlan
 from .expression import labels_and_targets, read_expression
 from .folds import assign_folds
