@@ -97,8 +97,8 @@ def test_folded_embedding_equals_attention_over_every_bin(demo_dataset):
     ds = GeneDataset.load(demo_dataset)
     batch = ds.batch(np.arange(len(ds))).to("cpu")
     with torch.no_grad():
-        folded = model._embed(batch.promoter)
-        plain = model._embed_layers(batch.promoter)
+        folded = model.embed(batch.promoter, model.grid)
+        plain = model.embed.every_bin(batch.promoter, model.grid)
     assert folded.shape == (3, len(ds), 128)
     assert torch.allclose(folded, plain, atol=1e-5), (folded - plain).abs().max()
 
@@ -108,7 +108,7 @@ def test_attention_weights_path_equals_fast_path(demo_dataset):
     model = Chromoformer(n_feats=7, n_out=2).eval()
     with torch.no_grad():
         for r in range(3):
-            model.regulation("transformer.layers.5.self_att.gamma_f")[r].copy_(torch.tensor([0.5, 2.0, 1, 1, 1, 1, 3, 0.1]))
+            model.regulation.param("transformer.layers.5.self_att.gamma_f")[r].copy_(torch.tensor([0.5, 2.0, 1, 1, 1, 1, 3, 0.1]))
     ds = GeneDataset.load(demo_dataset)
     batch = ds.batch(np.arange(len(ds))).to("cpu")
     with torch.no_grad():
@@ -131,7 +131,7 @@ def test_state_dict_round_trip_keeps_official_names():
     b = Chromoformer(n_feats=7, n_out=1)
     b.load_state_dict(state, strict=True)
     assert all(torch.equal(state[k], v) for k, v in b.state_dict().items())
-    assert torch.equal(b.embed("lin_proj.weight")[1], state["embed.500.lin_proj.weight"])  # stacked in resolution order
+    assert torch.equal(b.embed.param("lin_proj.weight")[1], state["embed.500.lin_proj.weight"])  # stacked in resolution order
 
 
 def test_segment_softmax():

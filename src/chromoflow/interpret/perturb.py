@@ -405,10 +405,9 @@ def gene_positions(ds: GeneDataset, genes: str | None, fold: int | None) -> np.n
             raise ChromoflowError(f"fold {fold} has no genes in {ds.path} (folds present: {', '.join(map(str, sorted(set(ds.genes['fold']))))})")
     if genes:
         if os.path.isfile(genes):
-            from .._io import open_text
+            from .._tables import lines
 
-            with open_text(genes) as fh:
-                wanted = [ln.split("\t")[0].strip() for ln in fh if ln.strip() and not ln.startswith("#")]
+            wanted = [f[0].strip() for _, f in lines(genes, comments=("#",))]
         else:
             wanted = [g.strip() for g in genes.split(",") if g.strip()]
         ids, names = ds.genes["gene_id"].to_numpy(), ds.genes["gene_name"].to_numpy()

@@ -104,6 +104,8 @@ class PairwiseTransformerParams(nn.Module):
 class ResolutionStack(nn.Module):
     """The parameters of one template module per key (resolution), stacked: each becomes one (R, *shape) tensor.
 
+    A stage of a model subclasses it and reads its parameters with :meth:`param`.
+
     ``state_dict()`` and ``load_state_dict()`` speak the per-copy names
     (``'2000.lin_proj.weight'``, as an ``nn.ModuleDict`` of the templates
     would), so official checkpoints load and save unchanged; inside, each
@@ -126,8 +128,8 @@ class ResolutionStack(nn.Module):
     def _attr(name: str) -> str:
         return name.replace(".", "__")
 
-    def __call__(self, name: str) -> torch.Tensor:
-        """The stacked (R, *shape) parameter of template name ``name``."""
+    def param(self, name: str) -> torch.Tensor:
+        """The stacked (R, *shape) parameter of template name ``name`` (e.g. ``'lin_proj.weight'``)."""
         return getattr(self, self._attr(name))
 
     @staticmethod

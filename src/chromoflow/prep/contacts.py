@@ -258,28 +258,24 @@ def _parse_scores(rows, lines, how, label: str, path) -> np.ndarray | None:
 
 def _read_pairs(path):
     """(header fields | None, rows, line numbers) of a BEDPE-like list; '#' header lines are recognised."""
-    from .._io import open_text
+    from .._tables import lines as table_lines
 
     head, rows, lines = None, [], []
     pending = None
-    with open_text(path) as fh:
-        for no, line in enumerate(fh, 1):
-            if not line.strip() or line.startswith(("track", "browser")):
+    for no, f in table_lines(path, comments=("track", "browser")):
+        if f[0].startswith("#"):
+            if not rows and len(f) >= 6:
+                pending = f
+            continue
+        if not rows and head is None:
+            if len(f) >= 6 and not (f[1].strip().lstrip("-").isdigit()):
+                head = f  # a plain header line (e.g. Mustache)
                 continue
-            f = line.rstrip("\n\r").split("\t")
-            if line.startswith("#"):
-                if not rows and len(f) >= 6:
-                    pending = f
-                continue
-            if not rows and head is None:
-                if len(f) >= 6 and not (f[1].strip().lstrip("-").isdigit()):
-                    head = f  # a plain header line (e.g. Mustache)
-                    continue
-                head = pending
-            if len(f) < 6:
-                raise ChromoflowError(f"{path} line {no}: expected at least 6 tab-separated BEDPE columns (chrom1, start1, end1, chrom2, start2, end2), got {len(f)}")
-            rows.append(f)
-            lines.append(no)
+            head = pending
+        if len(f) < 6:
+            raise ChromoflowError(f"{path} line {no}: expected at least 6 tab-separated BEDPE columns (chrom1, start1, end1, chrom2, start2, end2), got {len(f)}")
+        rows.append(f)
+        lines.append(no)
     if not rows:
         raise ChromoflowError(f"{path}: no BEDPE rows (the file is empty{' but for its header' if head or pending else ''})")
     return head, rows, np.asarray(lines)
