@@ -14,7 +14,7 @@ NEXTFLOW_LINT   := $(BIN)/nextflow-lint
 NFCORE_VENV ?= $(HOME)/.cache/chromoflow/venv-nfcore
 NFCORE      := $(NFCORE_VENV)/.installed
 
-.PHONY: setup test demo bench clean
+.PHONY: setup lint test test-fast demo bench clean
 
 setup: $(STAMP) $(NEXTFLOW) $(NEXTFLOW_STRICT) $(NEXTFLOW_LINT) $(NFCORE)
 
@@ -39,9 +39,18 @@ $(NFCORE): tools/nfcore-requirements.txt
 	$(NFCORE_VENV)/bin/pip install --quiet -r tools/nfcore-requirements.txt
 	touch $(NFCORE)
 
-# Every test: unit and CLI tests, the pipeline on the pinned Nextflow, the test profile under the
-# strict parser on the newest Nextflow, nextflow lint, nf-core's schema and pipeline lints, MultiQC.
-test: setup
+# ruff's checks and formatting (configured in pyproject.toml); the first thing CI runs.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Unit and CLI tests that start no Nextflow engine and train no model end to end: minutes, not half an hour.
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not slow and not nextflow"
+
+# Every test: lint, unit and CLI tests, the pipeline on the pinned Nextflow, each module's stub, the test
+# profile under the strict parser on the newest Nextflow, nextflow lint, nf-core's schema and pipeline lints, MultiQC.
+test: lint setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" CHROMOFLOW_REQUIRE_NEXTFLOW=1 \
 		CHROMOFLOW_NEXTFLOW_STRICT="$(CURDIR)/$(NEXTFLOW_STRICT)" CHROMOFLOW_NEXTFLOW_LINT="$(CURDIR)/$(NEXTFLOW_LINT)" \
 		CHROMOFLOW_NFCORE_BIN="$(NFCORE_VENV)/bin" $(BIN)/pytest -q

@@ -174,3 +174,15 @@ def write_bam(path, chrom_sizes, reads):
     pysam.sort("-o", str(path), unsorted)
     pysam.index(str(path))
     os.remove(unsorted)
+
+
+# Fixtures that train models or build the simulation's datasets: a test using one belongs to the slow tier
+# (make test), not to make test-fast.
+HEAVY_FIXTURES = {"trained", "models", "sim_datasets"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if HEAVY_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+

@@ -505,6 +505,7 @@ def tiny_disk(tmp_path):
     ],
     ids=["simulate", "coverage", "dataset", "train", "perturb-tracks", "import-binned", "summarize"],
 )
+@pytest.mark.slow
 def test_full_disk_is_one_line_and_no_partial_file(env, tiny_disk, make_args):
     fd = os.open(tiny_disk / "filler", os.O_WRONLY | os.O_CREAT)  # fill the disk to the last block
     try:
@@ -538,6 +539,7 @@ def _run_manifest(e: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_a_failed_hdf5_write_after_the_space_check_is_one_line_and_no_crash(env, tiny_disk):
     """The disk fills while the dataset is written (the up-front space check passed): one line, exit 1, no
     signal 11 from the HDF5 library's teardown, nothing left."""

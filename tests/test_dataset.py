@@ -111,6 +111,7 @@ def test_minus_strand_promoter_is_reversed(demo, demo_dataset):
         np.testing.assert_allclose(ds.promoter[2000][i, :, 1], want, rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_folds_schemes(sim_datasets, sim, tmp_path):
     base = ["dataset", "--sample", "cellA", "--genes", sim_datasets["genes"], *track_args(sim, "cellA", MARKS[:1])]
     for scheme in ("chrom:3", "random:5"):
@@ -130,6 +131,7 @@ def test_folds_schemes(sim_datasets, sim, tmp_path):
     assert run(*base, "--folds", "bogus", "-o", tmp_path / "b.h5").exit_code == 1
 
 
+@pytest.mark.slow
 def test_deterministic_and_parallel_identical(sim_datasets, sim, tmp_path):
     args = ["dataset", "--sample", "cellB", "--genes", sim_datasets["genes"], "--pcres", sim_datasets["pcres"], *track_args(sim, "cellB"), "--expression", sim / "expression.tsv"]
     assert run(*args, "-j", 2, "-o", tmp_path / "par.h5").exit_code == 0
@@ -162,6 +164,7 @@ def test_batches_place_pcres_centred(sim_datasets):
     assert not any(x.any() for x in empty.dense_pcres().values()) and not empty.pcre_length.any() and not len(empty.pcre_slots)
 
 
+@pytest.mark.slow
 def test_bam_depth_and_bam_dataset_equals_bigwig(tmp_path, demo):
     rng = np.random.default_rng(1)
     sizes = {"chr1": 249_250_621, "chr14": 107_349_540, "chr8": 146_364_022}

@@ -45,6 +45,7 @@ def export_binned(ds: GeneDataset, genes: np.ndarray, path: Path, marks) -> None
     path.write_text("\n".join(rows) + "\n")
 
 
+@pytest.mark.slow
 def test_baselines_learn_from_imported_csvs_with_the_original_split(sim_datasets, tmp_path):
     ds = GeneDataset.load(sim_datasets["cellA"])
     rng = np.random.default_rng(0)
@@ -78,6 +79,7 @@ def toy_dataset(tmp_path_factory):
 
 
 @pytest.mark.parametrize("seed", sorted(ORIGINAL_ATTENTIVECHROME))
+@pytest.mark.slow
 def test_official_attentivechrome_is_the_original_loop(toy_dataset, tmp_path, seed):
     """10/10/10 toy genes (fewer than one batch): every epoch runs, the partial batch is kept, the last epoch whose
     validation AUC is at least the best so far is kept, and its test AUC is the original's, exactly."""
@@ -183,6 +185,7 @@ def test_real_mouse_gtf_and_sparse_cooler_min_count(tmp_path):
     assert checked > 20
 
 
+@pytest.mark.slow
 def test_mouse_genome_end_to_end(tmp_path):
     """A mouse-shaped genome through every step: the fold scheme is chosen for it, and said."""
     sim = tmp_path / "mm"

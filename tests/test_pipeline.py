@@ -31,7 +31,7 @@ from _nextflow import (
 
 from chromoflow.evaluate.metrics import roc_auc
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.nextflow]
 
 
 @pytest.fixture(scope="module")

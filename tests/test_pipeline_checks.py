@@ -27,7 +27,7 @@ from _nextflow import (
     write_sheet,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.nextflow]
 
 HOSTILE = "$(touch MARKER)"
 

@@ -161,22 +161,9 @@ def _annotation_records(path, gff3: bool):
             yield no, "transcript", gene_of[parent], attrs.get("ID") or f"{parent}:{no}", f, {k: v for k, v in attrs.items() if k in ("gene_type", "gene_biotype", "gene_name")}
 
 
-def genes_from_gtf(path: str | os.PathLike, gene_types: tuple[str, ...] | list[str] | None = None) -> pd.DataFrame:
-    """Genes and all their TSSs from a GTF (Ensembl/GENCODE/UCSC/StringTie) or GFF3 (GENCODE/Ensembl/NCBI), plain or gzipped.
-
-    The ``gene`` record's 5' end is the gene's ``tss``; ``tss_all`` holds the
-    TSS of every transcript (``transcript`` records, or the span of each
-    transcript's exons when there are none). GTFs without ``gene`` records
-    (UCSC, StringTie) group a gene's transcripts by chromosome and strand; an
-    ID found on several chromosomes/strands keeps the locus with the most
-    transcripts, with a warning (a transcript id repeated on chrX and chrY is
-    one transcript at each). Version suffixes are dropped from gene IDs;
-    GENCODE's ``_PAR_Y`` copies of pseudo-autosomal genes are skipped. GFF3:
-    see :func:`_annotation_records`.
-    """
-    wanted = set(gene_types or ())
-    gff3 = _is_gff3(path)
-    what = "GFF3" if gff3 else "GTF"
+def _read_annotation(path, gff3: bool):
+    """(gene records, per-gene [biotype, name, first line], per-gene transcripts, whether any record has a biotype)
+    from the gene, transcript and exon records (see :func:`genes_from_gtf`)."""
     gene_rec: dict[str, tuple] = {}  # id -> (chrom, start, end, strand, line)
     info: dict[str, list] = {}  # id -> [biotype, name, first line]
     tx: dict[str, dict[tuple, list]] = {}  # id -> (transcript id, chrom, strand) -> [chrom, start, end, strand, from_record]
@@ -220,11 +207,30 @@ def genes_from_gtf(path: str | os.PathLike, gene_types: tuple[str, ...] | list[s
             elif not rec[4]:
                 rec[1], rec[2] = min(rec[1], start), max(rec[2], end)
     except UnicodeDecodeError as exc:
-        raise ChromoflowError(f"{path}: not a text {what} file ({exc.reason} at byte {exc.start}); is it compressed with something other than gzip?") from None
-    if wanted and not saw_biotype:
-        raise ChromoflowError(f"{path}: --gene-type given but the {what} has no gene_type/gene_biotype attribute")
+        raise ChromoflowError(f"{path}: not a text {'GFF3' if gff3 else 'GTF'} file ({exc.reason} at byte {exc.start}); is it compressed with something other than gzip?") from None
     if unstranded:
         warn(f"{path}: {unstranded} records without a strand ('.') skipped: their TSS is undefined")
+    return gene_rec, info, tx, saw_biotype
+
+
+def genes_from_gtf(path: str | os.PathLike, gene_types: tuple[str, ...] | list[str] | None = None) -> pd.DataFrame:
+    """Genes and all their TSSs from a GTF (Ensembl/GENCODE/UCSC/StringTie) or GFF3 (GENCODE/Ensembl/NCBI), plain or gzipped.
+
+    The ``gene`` record's 5' end is the gene's ``tss``; ``tss_all`` holds the
+    TSS of every transcript (``transcript`` records, or the span of each
+    transcript's exons when there are none). GTFs without ``gene`` records
+    (UCSC, StringTie) group a gene's transcripts by chromosome and strand; an
+    ID found on several chromosomes/strands keeps the locus with the most
+    transcripts, with a warning (a transcript id repeated on chrX and chrY is
+    one transcript at each). Version suffixes are dropped from gene IDs;
+    GENCODE's ``_PAR_Y`` copies of pseudo-autosomal genes are skipped. GFF3:
+    see :func:`_annotation_records`.
+    """
+    wanted = set(gene_types or ())
+    gff3 = _is_gff3(path)
+    gene_rec, info, tx, saw_biotype = _read_annotation(path, gff3)
+    if wanted and not saw_biotype:
+        raise ChromoflowError(f"{path}: --gene-type given but the {'GFF3' if gff3 else 'GTF'} has no gene_type/gene_biotype attribute")
     rows, split_ids = [], []
     for gid, (biotype, name, first_line) in info.items():
         if wanted and biotype not in wanted:
