@@ -57,6 +57,7 @@ def official_loader_throughput() -> float | None:
     meta = pd.read_csv(demo / "demo_meta.csv")
     tracks = [BigWigTrack(demo / f"E003-{m}.bw") for m in MARKS]
     with tempfile.TemporaryDirectory() as tmp:
+
         def dump(chrom, s, e):
             np.save(f"{tmp}/{chrom}:{s}-{e}.npy", np.stack([t.values(chrom, s, e) for t in tracks]).astype(np.float16))
 
@@ -86,12 +87,30 @@ def main():
         print(f"simulating {args.genes} genes in {sim} …", flush=True)
         timed(chromoflow("simulate", "--genes", args.genes, "--no-cool", "--seed", 1, "-o", sim))
     timed(chromoflow("genes", "--gtf", sim / "genes.gtf", "-o", work / "genes.tsv"))
-    pcres = timed(chromoflow("pcres", "--genes", work / "genes.tsv", "--contacts", sim / "interactions.bedpe", "-o", work / "pcres.tsv"))
+    pcres = timed(
+        chromoflow(
+            "pcres", "--genes", work / "genes.tsv", "--contacts", sim / "interactions.bedpe", "-o", work / "pcres.tsv"
+        )
+    )
     tracks = [a for m in MARKS for a in ("--track", f"{m}={sim / f'cellA-{m}.bw'}")]
     out = work / "cellA.h5"
     build = timed(
-        chromoflow("dataset", "--sample", "cellA", "--genes", work / "genes.tsv", "--pcres", work / "pcres.tsv", *tracks,
-                   "--expression", sim / "expression.tsv", "-j", args.jobs, "-o", out)
+        chromoflow(
+            "dataset",
+            "--sample",
+            "cellA",
+            "--genes",
+            work / "genes.tsv",
+            "--pcres",
+            work / "pcres.tsv",
+            *tracks,
+            "--expression",
+            sim / "expression.tsv",
+            "-j",
+            args.jobs,
+            "-o",
+            out,
+        )
     )
     n_pcres = sum(1 for _ in open(work / "pcres.tsv")) - 1
     result = {

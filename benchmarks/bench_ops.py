@@ -44,19 +44,50 @@ from chromoflow.data.dataset import GeneDataset  # noqa: E402
 from chromoflow.models.chromoformer import Chromoformer  # noqa: E402
 
 VIEWS = {
-    "aten::view", "aten::as_strided", "aten::_unsafe_view", "aten::_reshape_alias", "aten::resolve_conj", "aten::resolve_neg", "aten::detach",
-    "aten::expand", "aten::transpose", "aten::permute", "aten::unsqueeze", "aten::squeeze", "aten::select", "aten::slice", "aten::t",
-    "aten::alias", "aten::split", "aten::chunk", "aten::unbind", "aten::narrow", "aten::empty", "aten::empty_strided", "aten::empty_like",
-    "aten::lift_fresh", "aten::_local_scalar_dense", "aten::item",
+    "aten::view",
+    "aten::as_strided",
+    "aten::_unsafe_view",
+    "aten::_reshape_alias",
+    "aten::resolve_conj",
+    "aten::resolve_neg",
+    "aten::detach",
+    "aten::expand",
+    "aten::transpose",
+    "aten::permute",
+    "aten::unsqueeze",
+    "aten::squeeze",
+    "aten::select",
+    "aten::slice",
+    "aten::t",
+    "aten::alias",
+    "aten::split",
+    "aten::chunk",
+    "aten::unbind",
+    "aten::narrow",
+    "aten::empty",
+    "aten::empty_strided",
+    "aten::empty_like",
+    "aten::lift_fresh",
+    "aten::_local_scalar_dense",
+    "aten::item",
 }
 
 
 def count(prof) -> dict:
     events = prof.events()
     kernels = sum(1 for e in events if e.device_type == torch.autograd.DeviceType.CUDA)
-    leaf = [e for e in events if e.name.startswith("aten::") and not any(c.name.startswith("aten::") for c in e.cpu_children)]
+    leaf = [
+        e
+        for e in events
+        if e.name.startswith("aten::") and not any(c.name.startswith("aten::") for c in e.cpu_children)
+    ]
     compute = [e for e in leaf if e.name not in VIEWS]
-    return {"leaf_aten": len(leaf), "compute": len(compute), "cuda_kernels": kernels, "top": Counter(e.name for e in compute).most_common(8)}
+    return {
+        "leaf_aten": len(leaf),
+        "compute": len(compute),
+        "cuda_kernels": kernels,
+        "top": Counter(e.name for e in compute).most_common(8),
+    }
 
 
 def profile_step(step, device: torch.device) -> dict:
@@ -75,7 +106,9 @@ def profile_step(step, device: torch.device) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--batch", type=int, default=64)
-    ap.add_argument("--compile", action="store_true", help="also count the torch.compile path (minutes of compiling on a CPU)")
+    ap.add_argument(
+        "--compile", action="store_true", help="also count the torch.compile path (minutes of compiling on a CPU)"
+    )
     ap.add_argument("--device", default="cpu", help="cpu or cuda (the official model runs on it too)")
     args = ap.parse_args()
     device = torch.device(args.device)
@@ -84,7 +117,11 @@ def main() -> None:
         ds = GeneDataset.load(demo_dataset(Path(tmp)))
     idx = np.resize(np.arange(len(ds)), args.batch)
     labels = torch.randint(0, 2, (args.batch,)).to(device)
-    result = {"machine": f"{platform.machine()}, torch {torch.__version__}", "date": time.strftime("%Y-%m-%d"), "batch": args.batch}
+    result = {
+        "machine": f"{platform.machine()}, torch {torch.__version__}",
+        "date": time.strftime("%Y-%m-%d"),
+        "batch": args.batch,
+    }
 
     model = Chromoformer(7, 2).to(device)
     batch = ds.batch(idx).to(device)

@@ -26,7 +26,9 @@ from _measure import chromoflow, timed
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--genes", type=int, default=19_000)
-    ap.add_argument("--band", type=int, default=2_000_000, help="simulated pixels reach this far from the diagonal (bp)")
+    ap.add_argument(
+        "--band", type=int, default=2_000_000, help="simulated pixels reach this far from the diagonal (bp)"
+    )
     ap.add_argument("--workdir", type=Path, help="keep the files here (default: a temporary folder)")
     args = ap.parse_args()
 
@@ -51,13 +53,28 @@ def main() -> None:
         writer = hictkpy.hic.FileWriter(str(hic), clr.chromsizes.to_dict(), 10_000, n_threads=2, tmpdir=str(work))
         for lo in range(0, clr.info["nnz"], 20_000_000):
             pix = clr.pixels()[lo : lo + 20_000_000]
-            writer.add_pixels(pd.DataFrame({"bin1_id": pix.bin1_id, "bin2_id": pix.bin2_id, "count": pix["count"].astype(np.int32)}))
+            writer.add_pixels(
+                pd.DataFrame({"bin1_id": pix.bin1_id, "bin2_id": pix.bin2_id, "count": pix["count"].astype(np.int32)})
+            )
         writer.finalize()
         made = time.perf_counter() - t0
         rows = {}
         for name, args_ in (("cool", [cool]), ("hic (--no-balance)", [hic, "--no-balance"])):
             out = work / f"pcres.{name.split()[0]}.tsv"
-            r = timed(chromoflow("pcres", "--genes", work / "genes.tsv", "--contacts", args_[0], "--max-length", 10_000, *args_[1:], "-o", out))
+            r = timed(
+                chromoflow(
+                    "pcres",
+                    "--genes",
+                    work / "genes.tsv",
+                    "--contacts",
+                    args_[0],
+                    "--max-length",
+                    10_000,
+                    *args_[1:],
+                    "-o",
+                    out,
+                )
+            )
             r["pcres"] = int(len(pd.read_csv(out, sep="\t")))
             rows[name] = r
         a = pd.read_csv(work / "pcres.cool.tsv", sep="\t")

@@ -46,11 +46,16 @@ def main():
         torch.manual_seed(0)
         model = build_model("chromoformer", len(ds.marks), "regression", {**cfg.model, **Chromoformer.geometry(ds)})
         ckpt = Path(tmp) / "model.pt"
-        save_torch(model_file(model, "chromoformer", "regression", cfg.as_dict(), dataset_info(ds), None, 1, 0, 0, {}, []), ckpt)
+        save_torch(
+            model_file(model, "chromoformer", "regression", cfg.as_dict(), dataset_info(ds), None, 1, 0, 0, {}, []),
+            ckpt,
+        )
         model, info = load_model(ckpt)
         model.to(dev)
         perturber = Perturber(model, info, ds, dev, batch_size=args.batch_size)
-        plan = Plan(knockout=True, silence_marks=tuple(range(len(ds.marks))), silence_at=("promoter", "pcres"), factor=0.0)
+        plan = Plan(
+            knockout=True, silence_marks=tuple(range(len(ds.marks))), silence_at=("promoter", "pcres"), factor=0.0
+        )
         positions = np.arange(min(args.genes, len(ds)))
         perturber.run(positions[:8], plan, desc="warm-up")
         if dev.type == "cuda":
@@ -62,9 +67,15 @@ def main():
         seconds = time.perf_counter() - start
     inputs = len(effects) + len(positions)  # every perturbation plus each gene's baseline
     result = {
-        "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"{platform.machine()} CPU, {torch.get_num_threads()} threads",
-        "torch": torch.__version__, "genes": len(positions), "pcres": int(ds.genes["pcre_count"].to_numpy()[positions].sum()),
-        "perturbed_inputs": inputs, "seconds": round(seconds, 2), "inputs_per_s": round(inputs / seconds, 1),
+        "device": torch.cuda.get_device_name(dev)
+        if dev.type == "cuda"
+        else f"{platform.machine()} CPU, {torch.get_num_threads()} threads",
+        "torch": torch.__version__,
+        "genes": len(positions),
+        "pcres": int(ds.genes["pcre_count"].to_numpy()[positions].sum()),
+        "perturbed_inputs": inputs,
+        "seconds": round(seconds, 2),
+        "inputs_per_s": round(inputs / seconds, 1),
     }
     print(json.dumps(result, indent=2))
 

@@ -39,13 +39,48 @@ def build(work: Path) -> Path:
     """The demo's dataset: simulate, pCREs, dataset (the CLI, as a user runs it)."""
     exe = [sys.executable, "-m", "chromoflow"]
     sim = work / "sim"
-    subprocess.run([*exe, "simulate", "--genes", "2000", "--seed", "1", "--no-cool", "-o", sim], check=True, capture_output=True)
-    subprocess.run([*exe, "genes", "--gtf", sim / "genes.gtf", "-o", work / "genes.tsv"], check=True, capture_output=True)
-    subprocess.run([*exe, "pcres", "--genes", work / "genes.tsv", "--contacts", sim / "interactions.bedpe", "-o", work / "pcres.tsv"], check=True, capture_output=True)
+    subprocess.run(
+        [*exe, "simulate", "--genes", "2000", "--seed", "1", "--no-cool", "-o", sim], check=True, capture_output=True
+    )
+    subprocess.run(
+        [*exe, "genes", "--gtf", sim / "genes.gtf", "-o", work / "genes.tsv"], check=True, capture_output=True
+    )
+    subprocess.run(
+        [
+            *exe,
+            "pcres",
+            "--genes",
+            work / "genes.tsv",
+            "--contacts",
+            sim / "interactions.bedpe",
+            "-o",
+            work / "pcres.tsv",
+        ],
+        check=True,
+        capture_output=True,
+    )
     marks = ["H3K4me1", "H3K4me3", "H3K9me3", "H3K27me3", "H3K36me3", "H3K27ac", "H3K9ac"]
     tracks = [a for m in marks for a in ("--track", f"{m}={sim / f'cellA-{m}.bw'}")]
     out = work / "cellA.h5"
-    subprocess.run([*exe, "dataset", "--genes", work / "genes.tsv", "--pcres", work / "pcres.tsv", *tracks, "--expression", sim / "expression.tsv", "--sample", "cellA", "-o", out], check=True, capture_output=True)
+    subprocess.run(
+        [
+            *exe,
+            "dataset",
+            "--genes",
+            work / "genes.tsv",
+            "--pcres",
+            work / "pcres.tsv",
+            *tracks,
+            "--expression",
+            sim / "expression.tsv",
+            "--sample",
+            "cellA",
+            "-o",
+            out,
+        ],
+        check=True,
+        capture_output=True,
+    )
     return out
 
 
@@ -73,19 +108,50 @@ def main():
         for name, opts in variants.items():
             for seed in seeds:
                 start = time.perf_counter()
-                m = train(h5, "chromoformer", "regression", 1, work / f"{name}-{seed}", config="tiny", epochs=args.epochs, device=args.device, seed=seed, **opts)
+                m = train(
+                    h5,
+                    "chromoformer",
+                    "regression",
+                    1,
+                    work / f"{name}-{seed}",
+                    config="tiny",
+                    epochs=args.epochs,
+                    device=args.device,
+                    seed=seed,
+                    **opts,
+                )
                 r = m["heldout"]["pearson_r"]
                 results[name].append(r)
-                print(f"{name:14s} seed {seed}: held-out pearson r {r:.4f} ({time.perf_counter() - start:.0f} s, {m['samples_per_s']:.0f} genes/s)", flush=True)
+                print(
+                    f"{name:14s} seed {seed}: held-out pearson r {r:.4f} ({time.perf_counter() - start:.0f} s, {m['samples_per_s']:.0f} genes/s)",
+                    flush=True,
+                )
     sd = statistics.stdev(results["fp32"]) if len(seeds) > 1 else 0.0
     tol = args.tolerance if args.tolerance is not None else max(2 * sd, 0.01)
     ref = statistics.mean(results["fp32"])
     summary = {}
     for name, rs in results.items():
         mean = statistics.mean(rs)
-        summary[name] = {"pearson_r": rs, "mean": mean, "sd": statistics.stdev(rs) if len(rs) > 1 else 0.0, "diff_vs_fp32": mean - ref, "within_tolerance": abs(mean - ref) <= tol}
-        print(f"{name:14s} mean r {mean:.4f} (sd {summary[name]['sd']:.4f}), {mean - ref:+.4f} vs fp32 -> {'within' if abs(mean - ref) <= tol else 'OUTSIDE'} tolerance {tol:.4f}")
-    record = {"device": args.device if args.device == "cpu" else torch.cuda.get_device_name(), "machine": platform.machine(), "threads": torch.get_num_threads(), "torch": torch.__version__, "seeds": seeds, "epochs": args.epochs, "tolerance": tol, "results": summary}
+        summary[name] = {
+            "pearson_r": rs,
+            "mean": mean,
+            "sd": statistics.stdev(rs) if len(rs) > 1 else 0.0,
+            "diff_vs_fp32": mean - ref,
+            "within_tolerance": abs(mean - ref) <= tol,
+        }
+        print(
+            f"{name:14s} mean r {mean:.4f} (sd {summary[name]['sd']:.4f}), {mean - ref:+.4f} vs fp32 -> {'within' if abs(mean - ref) <= tol else 'OUTSIDE'} tolerance {tol:.4f}"
+        )
+    record = {
+        "device": args.device if args.device == "cpu" else torch.cuda.get_device_name(),
+        "machine": platform.machine(),
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "seeds": seeds,
+        "epochs": args.epochs,
+        "tolerance": tol,
+        "results": summary,
+    }
     if args.json:
         Path(args.json).write_text(json.dumps(record, indent=2))
     sys.exit(0 if all(v["within_tolerance"] for v in summary.values()) else 1)

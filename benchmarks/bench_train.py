@@ -43,7 +43,20 @@ def demo_dataset(folder: Path) -> Path:
     run("genes", "--bed", DEMO / "genes.bed", "-o", folder / "genes.tsv")
     run("pcres", "--genes", folder / "genes.tsv", "--contacts", DEMO / "pcres.bedpe", "-o", folder / "pcres.tsv")
     tracks = [a for m in MARKS for a in ("--track", f"{m}={DEMO / f'E003-{m}.bw'}")]
-    run("dataset", "--sample", "E003", "--genes", folder / "genes.tsv", "--pcres", folder / "pcres.tsv", *tracks, "--expression", DEMO / "expression.tsv", "-o", folder / "E003.h5")
+    run(
+        "dataset",
+        "--sample",
+        "E003",
+        "--genes",
+        folder / "genes.tsv",
+        "--pcres",
+        folder / "pcres.tsv",
+        *tracks,
+        "--expression",
+        DEMO / "expression.tsv",
+        "-o",
+        folder / "E003.h5",
+    )
     return folder / "E003.h5"
 
 
@@ -76,7 +89,11 @@ def measure(model, make_args, call, device, batch, steps, train: bool, amp: bool
     args = make_args()
     opt = torch.optim.AdamW(model.parameters(), lr=3e-5, weight_decay=0.01, **({"fused": True} if fused else {}))
     labels = torch.randint(0, 2, (batch,), device=device)
-    ctx = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if amp else (lambda: torch.autocast("cpu", enabled=False))
+    ctx = (
+        (lambda: torch.autocast("cuda", dtype=torch.bfloat16))
+        if amp
+        else (lambda: torch.autocast("cpu", enabled=False))
+    )
 
     def train_step():
         model.train()
@@ -107,7 +124,11 @@ def main():
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
-    ap.add_argument("--compile", action="store_true", help="chromoflow's forward through torch.compile (dynamic shapes), as --compile on")
+    ap.add_argument(
+        "--compile",
+        action="store_true",
+        help="chromoflow's forward through torch.compile (dynamic shapes), as --compile on",
+    )
     ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args()
     if args.threads:
@@ -123,7 +144,13 @@ def main():
         ds = GeneDataset.load(demo_dataset(Path(tmp)))
     idx = np.resize(np.arange(len(ds)), args.batch)
     amp = device.type == "cuda"
-    results = {"device": torch.cuda.get_device_name(device) if device.type == "cuda" else f"{platform.machine()} CPU, {torch.get_num_threads()} threads", "batch": args.batch, "torch": torch.__version__}
+    results = {
+        "device": torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else f"{platform.machine()} CPU, {torch.get_num_threads()} threads",
+        "batch": args.batch,
+        "torch": torch.__version__,
+    }
 
     torch.manual_seed(42)
     official = ChromoformerClassifier()

@@ -62,8 +62,14 @@ def nextflow_env(strict: bool = False) -> dict:
 def nextflow(launch: Path, *args, check: bool = True, strict: bool = False) -> subprocess.CompletedProcess:
     """`nextflow run <repo> ARGS` in ``launch``."""
     launch.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run([nextflow_bin(strict), "run", str(REPO), *map(str, args)], cwd=launch, env=nextflow_env(strict),
-                          capture_output=True, text=True, timeout=1500)
+    proc = subprocess.run(
+        [nextflow_bin(strict), "run", str(REPO), *map(str, args)],
+        cwd=launch,
+        env=nextflow_env(strict),
+        capture_output=True,
+        text=True,
+        timeout=1500,
+    )
     if check and proc.returncode != 0:
         raise AssertionError(f"nextflow failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}")
     return proc
@@ -87,4 +93,8 @@ def write_sheet(path: Path, rows) -> Path:
 
 def sim_rows(samples=("cellA", "cellB")) -> list[list[str]]:
     """The bundled simulation's samplesheet rows."""
-    return [[s, m, str(SIM / f"{s}-{m}.bw"), f"{SIM}/contacts.mcool::resolutions/5000", str(SIM / "expression.tsv")] for s in samples for m in MARKS]
+    return [
+        [s, m, str(SIM / f"{s}-{m}.bw"), f"{SIM}/contacts.mcool::resolutions/5000", str(SIM / "expression.tsv")]
+        for s in samples
+        for m in MARKS
+    ]

@@ -60,10 +60,27 @@ def demo_dataset(tmp_path_factory, demo) -> Path:
     """The demo genes built into a chromoflow dataset through the CLI."""
     folder = tmp_path_factory.mktemp("demo")
     assert run("genes", "--bed", demo / "genes.bed", "-o", folder / "genes.tsv").exit_code == 0
-    assert run("pcres", "--genes", folder / "genes.tsv", "--contacts", demo / "pcres.bedpe", "-o", folder / "pcres.tsv").exit_code == 0
+    assert (
+        run(
+            "pcres", "--genes", folder / "genes.tsv", "--contacts", demo / "pcres.bedpe", "-o", folder / "pcres.tsv"
+        ).exit_code
+        == 0
+    )
     res = run(
-        "dataset", "--sample", "E003", "--genes", folder / "genes.tsv", "--pcres", folder / "pcres.tsv",
-        *track_args(demo, "E003"), "--expression", demo / "expression.tsv", "-o", folder / "E003.h5", "-j", 1,
+        "dataset",
+        "--sample",
+        "E003",
+        "--genes",
+        folder / "genes.tsv",
+        "--pcres",
+        folder / "pcres.tsv",
+        *track_args(demo, "E003"),
+        "--expression",
+        demo / "expression.tsv",
+        "-o",
+        folder / "E003.h5",
+        "-j",
+        1,
     )
     assert res.exit_code == 0, res.output
     return folder / "E003.h5"
@@ -74,13 +91,35 @@ def sim_datasets(tmp_path_factory, sim) -> dict:
     """genes/pcres (from the mcool) and both samples' datasets of the simulation."""
     folder = tmp_path_factory.mktemp("simds")
     assert run("genes", "--gtf", sim / "genes.gtf", "-o", folder / "genes.tsv").exit_code == 0
-    res = run("pcres", "--genes", folder / "genes.tsv", "--contacts", f"{sim}/contacts.mcool::resolutions/5000", "--max-distance", 1_000_000, "-o", folder / "pcres.tsv")
+    res = run(
+        "pcres",
+        "--genes",
+        folder / "genes.tsv",
+        "--contacts",
+        f"{sim}/contacts.mcool::resolutions/5000",
+        "--max-distance",
+        1_000_000,
+        "-o",
+        folder / "pcres.tsv",
+    )
     assert res.exit_code == 0, res.output
     out = {"genes": folder / "genes.tsv", "pcres": folder / "pcres.tsv"}
     for sample in ("cellA", "cellB"):
         res = run(
-            "dataset", "--sample", sample, "--genes", folder / "genes.tsv", "--pcres", folder / "pcres.tsv",
-            *track_args(sim, sample), "--expression", sim / "expression.tsv", "-o", folder / f"{sample}.h5", "-j", 1,
+            "dataset",
+            "--sample",
+            sample,
+            "--genes",
+            folder / "genes.tsv",
+            "--pcres",
+            folder / "pcres.tsv",
+            *track_args(sim, sample),
+            "--expression",
+            sim / "expression.tsv",
+            "-o",
+            folder / f"{sample}.h5",
+            "-j",
+            1,
         )
         assert res.exit_code == 0, res.output
         out[sample] = folder / f"{sample}.h5"
@@ -185,4 +224,3 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if HEAVY_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
-

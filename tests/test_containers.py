@@ -101,6 +101,8 @@ def test_conda_environment_matches_the_containers():
     assert python.split("=")[-1] == base
     pip = next(d["pip"] for d in deps if isinstance(d, dict))
     assert pip == ["-c containers/constraints.txt", "."]  # conda runs pip in this file's folder: the repository
-    assert all("::" in d and "=" in d for d in deps if isinstance(d, str))  # every conda package pinned, with its channel
+    assert all(
+        "::" in d and "=" in d for d in deps if isinstance(d, str)
+    )  # every conda package pinned, with its channel
     config = (REPO / "nextflow.config").read_text()
     assert 'process.conda          = "${projectDir}/environment.yml"' in config

@@ -73,7 +73,16 @@ def test_gene_without_pcres_equals_official(demo, tmp_path):
     assert run("genes", "--bed", demo / "genes.bed", "-o", tmp_path / "genes.tsv").exit_code == 0
     genes = pd.read_csv(tmp_path / "genes.tsv", sep="\t")
     genes[genes.gene_id == gene].to_csv(tmp_path / "one.tsv", sep="\t", index=False)
-    res = run("dataset", "--sample", "E003", "--genes", tmp_path / "one.tsv", *track_args(demo, "E003"), "-o", tmp_path / "one.h5")
+    res = run(
+        "dataset",
+        "--sample",
+        "E003",
+        "--genes",
+        tmp_path / "one.tsv",
+        *track_args(demo, "E003"),
+        "-o",
+        tmp_path / "one.h5",
+    )
     assert res.exit_code == 0, res.output
     ds = GeneDataset.load(tmp_path / "one.h5")
     batch = ds.batch([0])
@@ -133,7 +142,18 @@ def test_folds_schemes(sim_datasets, sim, tmp_path):
 
 @pytest.mark.slow
 def test_deterministic_and_parallel_identical(sim_datasets, sim, tmp_path):
-    args = ["dataset", "--sample", "cellB", "--genes", sim_datasets["genes"], "--pcres", sim_datasets["pcres"], *track_args(sim, "cellB"), "--expression", sim / "expression.tsv"]
+    args = [
+        "dataset",
+        "--sample",
+        "cellB",
+        "--genes",
+        sim_datasets["genes"],
+        "--pcres",
+        sim_datasets["pcres"],
+        *track_args(sim, "cellB"),
+        "--expression",
+        sim / "expression.tsv",
+    ]
     assert run(*args, "-j", 2, "-o", tmp_path / "par.h5").exit_code == 0
     a, b = GeneDataset.load(sim_datasets["cellB"]), GeneDataset.load(tmp_path / "par.h5")
     for s in a.bin_sizes:
@@ -161,7 +181,11 @@ def test_batches_place_pcres_centred(sim_datasets):
                 np.testing.assert_array_equal(row[lp : lp + n], ds.pcre_features[b][o : o + n])
                 assert not row[:lp].any() and not row[lp + n :].any()
     empty = ds.batch(idx, pcres=False)
-    assert not any(x.any() for x in empty.dense_pcres().values()) and not empty.pcre_length.any() and not len(empty.pcre_slots)
+    assert (
+        not any(x.any() for x in empty.dense_pcres().values())
+        and not empty.pcre_length.any()
+        and not len(empty.pcre_slots)
+    )
 
 
 @pytest.mark.slow
@@ -192,7 +216,22 @@ def test_bam_depth_and_bam_dataset_equals_bigwig(tmp_path, demo):
     np.testing.assert_array_equal(BigWigTrack(tmp_path / "H3K4me3.bw").values("chr14", 21_820_000, 21_880_000), want)
     assert run("genes", "--bed", demo / "genes.bed", "-o", tmp_path / "genes.tsv").exit_code == 0
     for name, f in (("bam", bam), ("bw", tmp_path / "H3K4me3.bw")):
-        assert run("dataset", "--sample", "E003", "--genes", tmp_path / "genes.tsv", "--track", f"H3K4me3={f}", "--folds", "official", "-o", tmp_path / f"{name}.h5").exit_code == 0
+        assert (
+            run(
+                "dataset",
+                "--sample",
+                "E003",
+                "--genes",
+                tmp_path / "genes.tsv",
+                "--track",
+                f"H3K4me3={f}",
+                "--folds",
+                "official",
+                "-o",
+                tmp_path / f"{name}.h5",
+            ).exit_code
+            == 0
+        )
     a, b = GeneDataset.load(tmp_path / "bam.h5"), GeneDataset.load(tmp_path / "bw.h5")
     for s in a.bin_sizes:
         np.testing.assert_array_equal(a.promoter[s], b.promoter[s])
@@ -219,21 +258,36 @@ def test_window_past_chromosome_end_is_zero_filled(tmp_path, demo):
 
 
 def dataset_args(folder, out, genes=None, extra=()):
-    return ["dataset", "--sample", "E003", "--genes", genes or folder / "genes.tsv", *track_args(folder, "E003"), *extra, "-o", out]
+    return [
+        "dataset",
+        "--sample",
+        "E003",
+        "--genes",
+        genes or folder / "genes.tsv",
+        *track_args(folder, "E003"),
+        *extra,
+        "-o",
+        out,
+    ]
 
 
 @pytest.fixture
 def demo_copy(tmp_path, demo):
     folder = copy_demo(tmp_path)
     assert run("genes", "--bed", folder / "genes.bed", "-o", folder / "genes.tsv").exit_code == 0
-    assert run("pcres", "--genes", folder / "genes.tsv", "--contacts", folder / "pcres.bedpe", "-o", folder / "pcres.tsv").exit_code == 0
+    assert (
+        run(
+            "pcres", "--genes", folder / "genes.tsv", "--contacts", folder / "pcres.bedpe", "-o", folder / "pcres.tsv"
+        ).exit_code
+        == 0
+    )
     return folder
 
 
 def expect_error(args, *fragments, out=None):
     res = run(*args)
     assert res.exit_code == 1, res.output
-    lines = [l for l in res.output.strip().splitlines() if l.startswith("Error")]
+    lines = [line for line in res.output.strip().splitlines() if line.startswith("Error")]
     assert len(lines) == 1 and "Traceback" not in res.output, res.output
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
@@ -248,7 +302,13 @@ def test_error_chromosome_naming_mismatch(demo_copy):
     genes["chrom"] = genes.chrom.str.replace("chr", "")
     genes.to_csv(demo_copy / "ens.tsv", sep="\t", index=False)
     out = demo_copy / "x.h5"
-    expect_error(dataset_args(demo_copy, out, demo_copy / "ens.tsv"), "chromosome names differ", "ens.tsv (e.g. '1')", "(e.g. 'chr1')", out=out)
+    expect_error(
+        dataset_args(demo_copy, out, demo_copy / "ens.tsv"),
+        "chromosome names differ",
+        "ens.tsv (e.g. '1')",
+        "(e.g. 'chr1')",
+        out=out,
+    )
 
 
 def test_error_track_without_gene_chromosomes(demo_copy):
@@ -263,7 +323,9 @@ def test_missing_chromosome_needs_flag(demo_copy):
     extra = pd.DataFrame({"gene_id": ["MT1"], "chrom": ["chrM"], "tss": [100], "strand": ["+"]})
     pd.concat([genes, extra]).to_csv(demo_copy / "m.tsv", sep="\t", index=False)
     out = demo_copy / "x.h5"
-    expect_error(dataset_args(demo_copy, out, demo_copy / "m.tsv"), "no chromosome chrM", "--allow-missing-chroms", out=out)
+    expect_error(
+        dataset_args(demo_copy, out, demo_copy / "m.tsv"), "no chromosome chrM", "--allow-missing-chroms", out=out
+    )
     assert run(*dataset_args(demo_copy, out, demo_copy / "m.tsv", ["--allow-missing-chroms"])).exit_code == 0
     ds = GeneDataset.load(out)
     assert not ds.promoter[100][ds.genes.gene_id.to_numpy() == "MT1"].any()
@@ -278,11 +340,17 @@ def test_error_duplicate_gene_ids(demo_copy):
 
 def test_error_expression_without_sample(demo_copy):
     out = demo_copy / "x.h5"
-    line = expect_error(dataset_args(demo_copy, out, extra=["--expression", demo_copy / "expression.tsv", "--sample", "E004"]), "no column for sample 'E004'", out=out)
+    line = expect_error(
+        dataset_args(demo_copy, out, extra=["--expression", demo_copy / "expression.tsv", "--sample", "E004"]),
+        "no column for sample 'E004'",
+        out=out,
+    )
     assert "E003" in line
     bad = demo_copy / "bad_expr.tsv"
     bad.write_text("gene_id\tE003\nENSG00000092201\tlots\n")
-    expect_error(dataset_args(demo_copy, out, extra=["--expression", bad]), "bad_expr.tsv line 2", "not a finite number", out=out)
+    expect_error(
+        dataset_args(demo_copy, out, extra=["--expression", bad]), "bad_expr.tsv line 2", "not a finite number", out=out
+    )
 
 
 def test_error_pcres(demo_copy):
@@ -291,27 +359,72 @@ def test_error_pcres(demo_copy):
     trans = pc.copy()
     trans.loc[0, "chrom"] = "chr14" if trans.chrom[0] == "chr8" else "chr8"
     trans.to_csv(demo_copy / "trans.tsv", sep="\t", index=False)
-    expect_error(dataset_args(demo_copy, out, extra=["--pcres", demo_copy / "trans.tsv"]), "not on the gene's chromosome", out=out)
+    expect_error(
+        dataset_args(demo_copy, out, extra=["--pcres", demo_copy / "trans.tsv"]),
+        "not on the gene's chromosome",
+        out=out,
+    )
     other = pc.assign(gene_id="NOPE")
     other.to_csv(demo_copy / "other.tsv", sep="\t", index=False)
-    expect_error(dataset_args(demo_copy, out, extra=["--pcres", demo_copy / "other.tsv"]), "none of its gene_ids", out=out)
+    expect_error(
+        dataset_args(demo_copy, out, extra=["--pcres", demo_copy / "other.tsv"]), "none of its gene_ids", out=out
+    )
     (demo_copy / "broken.tsv").write_text("gene_id\trank\tchrom\tstart\tend\tscore\nA\t1\tchr14\tten\t20\t2\n")
-    expect_error(dataset_args(demo_copy, out, extra=["--pcres", demo_copy / "broken.tsv"]), "broken.tsv line 2: start must be an integer", out=out)
+    expect_error(
+        dataset_args(demo_copy, out, extra=["--pcres", demo_copy / "broken.tsv"]),
+        "broken.tsv line 2: start must be an integer",
+        out=out,
+    )
 
 
 def test_error_bad_track_and_spec(demo_copy):
     out = demo_copy / "x.h5"
     (demo_copy / "fake.bw").write_text("not a bigwig")
-    expect_error(["dataset", "--sample", "E003", "--genes", demo_copy / "genes.tsv", "--track", f"H3K4me3={demo_copy / 'fake.bw'}", "-o", out], "fake.bw: not a bigWig or BAM", out=out)
-    expect_error(["dataset", "--sample", "E003", "--genes", demo_copy / "genes.tsv", "--track", "H3K4me3", "-o", out], "expected MARK=FILE", out=out)
-    expect_error(["dataset", "--sample", "E003", "--genes", demo_copy / "genes.tsv", "--track", f"H3K4me3={demo_copy / 'missing.bw'}", "-o", out], "missing.bw: track file does not exist", out=out)
+    expect_error(
+        [
+            "dataset",
+            "--sample",
+            "E003",
+            "--genes",
+            demo_copy / "genes.tsv",
+            "--track",
+            f"H3K4me3={demo_copy / 'fake.bw'}",
+            "-o",
+            out,
+        ],
+        "fake.bw: not a bigWig or BAM",
+        out=out,
+    )
+    expect_error(
+        ["dataset", "--sample", "E003", "--genes", demo_copy / "genes.tsv", "--track", "H3K4me3", "-o", out],
+        "expected MARK=FILE",
+        out=out,
+    )
+    expect_error(
+        [
+            "dataset",
+            "--sample",
+            "E003",
+            "--genes",
+            demo_copy / "genes.tsv",
+            "--track",
+            f"H3K4me3={demo_copy / 'missing.bw'}",
+            "-o",
+            out,
+        ],
+        "missing.bw: track file does not exist",
+        out=out,
+    )
 
 
 def test_failure_keeps_previous_output(demo_copy):
     out = demo_copy / "x.h5"
     assert run(*dataset_args(demo_copy, out)).exit_code == 0
     before = out.read_bytes()
-    expect_error(dataset_args(demo_copy, out, extra=["--expression", demo_copy / "expression.tsv", "--sample", "nope"]), "no column")
+    expect_error(
+        dataset_args(demo_copy, out, extra=["--expression", demo_copy / "expression.tsv", "--sample", "nope"]),
+        "no column",
+    )
     assert out.read_bytes() == before
 
 
@@ -369,8 +482,23 @@ def test_median_zero_labels_rule(caplog):
 
 def test_many_pcre_slots_do_not_overflow(demo_copy, tmp_path):
     out = tmp_path / "wide.h5"
-    assert run("pcres", "--genes", demo_copy / "genes.tsv", "--contacts", demo_copy / "pcres.bedpe", "--max-pcres", 200, "-o", tmp_path / "p.tsv").exit_code == 0
-    res = run(*dataset_args(demo_copy, out, extra=["--pcres", tmp_path / "p.tsv", "--max-pcres", 200, "--folds", "random:3"]))
+    assert (
+        run(
+            "pcres",
+            "--genes",
+            demo_copy / "genes.tsv",
+            "--contacts",
+            demo_copy / "pcres.bedpe",
+            "--max-pcres",
+            200,
+            "-o",
+            tmp_path / "p.tsv",
+        ).exit_code
+        == 0
+    )
+    res = run(
+        *dataset_args(demo_copy, out, extra=["--pcres", tmp_path / "p.tsv", "--max-pcres", 200, "--folds", "random:3"])
+    )
     assert res.exit_code == 0, res.output
     ds = GeneDataset.load(out)
     assert ds.max_pcres == 200 and ds.genes.pcre_count.min() >= 0 and ds.genes.pcre_count.max() == 8
@@ -394,16 +522,65 @@ def test_refseq_named_genes_with_ucsc_named_tracks_and_contacts(demo, demo_datas
     assert run("genes", "--bed", tmp_path / "genes.bed", "-o", tmp_path / "genes.tsv").exit_code == 0
     res = run("pcres", "--genes", tmp_path / "genes.tsv", "--contacts", demo / "pcres.bedpe", "-o", tmp_path / "p.tsv")
     assert res.exit_code == 1 and "--chrom-aliases" in res.output
-    res = run("pcres", "--genes", tmp_path / "genes.tsv", "--contacts", demo / "pcres.bedpe", "--chrom-aliases", tmp_path / "aliases.txt", "-o", tmp_path / "p.tsv")
+    res = run(
+        "pcres",
+        "--genes",
+        tmp_path / "genes.tsv",
+        "--contacts",
+        demo / "pcres.bedpe",
+        "--chrom-aliases",
+        tmp_path / "aliases.txt",
+        "-o",
+        tmp_path / "p.tsv",
+    )
     assert res.exit_code == 0, res.output
-    res = run("dataset", "--sample", "E003", "--genes", tmp_path / "genes.tsv", "--pcres", tmp_path / "p.tsv", *track_args(demo, "E003"), "--expression", demo / "expression.tsv", "-j", 1, "-o", tmp_path / "x.h5")
+    res = run(
+        "dataset",
+        "--sample",
+        "E003",
+        "--genes",
+        tmp_path / "genes.tsv",
+        "--pcres",
+        tmp_path / "p.tsv",
+        *track_args(demo, "E003"),
+        "--expression",
+        demo / "expression.tsv",
+        "-j",
+        1,
+        "-o",
+        tmp_path / "x.h5",
+    )
     assert res.exit_code == 1 and "--chrom-aliases" in res.output
-    res = run("dataset", "--sample", "E003", "--genes", tmp_path / "genes.tsv", "--pcres", tmp_path / "p.tsv", *track_args(demo, "E003"), "--expression", demo / "expression.tsv", "--chrom-aliases", tmp_path / "aliases.txt", "-j", 1, "-o", tmp_path / "x.h5")
+    res = run(
+        "dataset",
+        "--sample",
+        "E003",
+        "--genes",
+        tmp_path / "genes.tsv",
+        "--pcres",
+        tmp_path / "p.tsv",
+        *track_args(demo, "E003"),
+        "--expression",
+        demo / "expression.tsv",
+        "--chrom-aliases",
+        tmp_path / "aliases.txt",
+        "-j",
+        1,
+        "-o",
+        tmp_path / "x.h5",
+    )
     assert res.exit_code == 0, res.output
     ours, theirs = GeneDataset.load(tmp_path / "x.h5"), GeneDataset.load(demo_dataset)
-    order = pd.Series(np.arange(len(ours)), index=ours.genes.gene_id).reindex(theirs.genes.gene_id).to_numpy()  # RefSeq names sort otherwise
-    assert ours.genes.chrom.map({v: k for k, v in refseq.items()}).to_numpy()[order].tolist() == theirs.genes.chrom.tolist()
-    assert ours.genes.fold.to_numpy()[order].tolist() == theirs.genes.fold.tolist()  # the published split, from the tracks' names
+    order = (
+        pd.Series(np.arange(len(ours)), index=ours.genes.gene_id).reindex(theirs.genes.gene_id).to_numpy()
+    )  # RefSeq names sort otherwise
+    assert (
+        ours.genes.chrom.map({v: k for k, v in refseq.items()}).to_numpy()[order].tolist()
+        == theirs.genes.chrom.tolist()
+    )
+    assert (
+        ours.genes.fold.to_numpy()[order].tolist() == theirs.genes.fold.tolist()
+    )  # the published split, from the tracks' names
     a = ours.batch(order)
     b = theirs.batch(np.arange(len(theirs)))
     for size in theirs.bin_sizes:

@@ -25,7 +25,13 @@ def test_gtf_tss_strand_versions_par_and_order(tmp_path):
         fh.write(GTF)
     genes = genes_from_gtf(path)
     # Natural chromosome order (chr1 < chr10 < chrX), then TSS; PAR_Y copy dropped.
-    assert genes.gene_id.tolist() == ["ENSG00000223972", "ENSG00000186092", "ENSG00000188976", "ENSG00000000010", "ENSG00000182378"]
+    assert genes.gene_id.tolist() == [
+        "ENSG00000223972",
+        "ENSG00000186092",
+        "ENSG00000188976",
+        "ENSG00000000010",
+        "ENSG00000182378",
+    ]
     tss = dict(zip(genes.gene_id, genes.tss))
     assert tss["ENSG00000223972"] == 11868  # + strand: 1-based start 11869 -> 0-based 11868
     assert tss["ENSG00000188976"] == 959308  # - strand: 1-based end 959309 -> 0-based 959308
@@ -126,7 +132,9 @@ def test_all_tss_of_a_real_ensembl_gtf_equal_an_independent_parse():
     g["gene_id"] = g[8].str.extract(r'gene_id "([^"]+)"')[0]
     g["tss"] = np.where(g[6] == "+", g[3] - 1, g[4] - 1)
     assert (genes.loc[g.gene_id, "tss"].to_numpy() == g.tss.to_numpy()).all()  # the gene record's 5' end
-    assert (genes.loc[g.gene_id, "gene_name"].to_numpy() == g[8].str.extract(r'gene_name "([^"]+)"')[0].to_numpy()).all()
+    assert (
+        genes.loc[g.gene_id, "gene_name"].to_numpy() == g[8].str.extract(r'gene_name "([^"]+)"')[0].to_numpy()
+    ).all()
 
 
 def test_real_stringtie_gtf_without_gene_records():
@@ -194,7 +202,10 @@ def independent_gff3_genes(path):
             genes[attrs["ID"].split(".")[0]] = (f[0], tss, f[6], attrs["gene_name"])
         elif f[2] == "transcript":
             tx.setdefault(attrs["Parent"].split(".")[0], []).append((end - start, tss))
-    return {g: (*v, ",".join(map(str, dict.fromkeys(t for _, t in sorted(tx.get(g, []), key=lambda x: -x[0]))))) for g, v in genes.items()}
+    return {
+        g: (*v, ",".join(map(str, dict.fromkeys(t for _, t in sorted(tx.get(g, []), key=lambda x: -x[0])))))
+        for g, v in genes.items()
+    }
 
 
 def test_real_gencode_gff3(tmp_path):
@@ -236,7 +247,10 @@ def test_ncbi_and_ensembl_gff3(tmp_path):
     assert len(genes_from_gtf(tmp_path / "ncbi.gff", ["protein_coding"])) == 2
     (tmp_path / "ens.gff3").write_text(ENSEMBL_GFF3)
     ens = genes_from_gtf(tmp_path / "ens.gff3").set_index("gene_id")
-    assert ens.index.tolist() == ["ENSG00000141510", "ENSG00000999999"] and ens.loc["ENSG00000141510", "gene_name"] == "TP53"
+    assert (
+        ens.index.tolist() == ["ENSG00000141510", "ENSG00000999999"]
+        and ens.loc["ENSG00000141510", "gene_name"] == "TP53"
+    )
     assert genes_from_gtf(tmp_path / "ens.gff3", ["lncRNA"]).gene_id.tolist() == ["ENSG00000999999"]
 
 

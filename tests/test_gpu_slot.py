@@ -16,8 +16,15 @@ pytestmark = pytest.mark.skipif(shutil.which("flock") is None, reason="flock (ut
 
 def task(locks: Path, ids: str, out: Path, hold: float, env: dict | None = None) -> subprocess.Popen:
     """A task script as Nextflow runs it (bash -ue): take a slot, record it with times, work, exit."""
-    body = f'. {SCRIPT} "$1" "$2"; echo "$CUDA_VISIBLE_DEVICES $(date +%s.%N)" > "$3"; sleep {hold}; date +%s.%N >> "$3"'
-    return subprocess.Popen(["bash", "-ue", "-c", body, "task", str(locks), ids, str(out)], env={**os.environ, **(env or {})}, stderr=subprocess.PIPE, text=True)
+    body = (
+        f'. {SCRIPT} "$1" "$2"; echo "$CUDA_VISIBLE_DEVICES $(date +%s.%N)" > "$3"; sleep {hold}; date +%s.%N >> "$3"'
+    )
+    return subprocess.Popen(
+        ["bash", "-ue", "-c", body, "task", str(locks), ids, str(out)],
+        env={**os.environ, **(env or {})},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def read(out: Path):
@@ -51,11 +58,14 @@ def test_ids_count_the_visible_gpus(tmp_path):
     assert read(tmp_path / "a")[0] == "5" and read(tmp_path / "b")[0] == "7"
 
 
-@pytest.mark.parametrize("ids, env, message", [
-    ("0;touch MARKER", {}, "GPU ids must be digits"),
-    ("", {}, "GPU ids must be digits"),
-    ("2", {"CUDA_VISIBLE_DEVICES": "5,7"}, "GPU id 2 is not among the 2 GPUs"),
-])
+@pytest.mark.parametrize(
+    "ids, env, message",
+    [
+        ("0;touch MARKER", {}, "GPU ids must be digits"),
+        ("", {}, "GPU ids must be digits"),
+        ("2", {"CUDA_VISIBLE_DEVICES": "5,7"}, "GPU id 2 is not among the 2 GPUs"),
+    ],
+)
 def test_bad_ids_stop_the_task(tmp_path, ids, env, message):
     p = task(tmp_path / "locks", ids, tmp_path / "out", 0, env)
     _, err = p.communicate(timeout=30)

@@ -112,12 +112,29 @@ def test_regions_edit_only_genes_they_touch(models, sim_datasets, tmp_path):
     edits = tmp_path / "edits.bed"
     edits.write_text(f"{chrom}\t{tss - 20000}\t{tss + 20000}\tH3K4me3\t0\n")
     genes = np.flatnonzero(ds.genes.fold.to_numpy() == FOLD)[:12]
-    res = run("perturb", "--dataset", ds.path, "--checkpoint", models["chromoformer"], "--fold", FOLD, "--genes", ",".join(ds.genes.gene_id.to_numpy()[genes]), "--no-knockout", "--regions", edits, "-o", tmp_path / "e.tsv")
+    res = run(
+        "perturb",
+        "--dataset",
+        ds.path,
+        "--checkpoint",
+        models["chromoformer"],
+        "--fold",
+        FOLD,
+        "--genes",
+        ",".join(ds.genes.gene_id.to_numpy()[genes]),
+        "--no-knockout",
+        "--regions",
+        edits,
+        "-o",
+        tmp_path / "e.tsv",
+    )
     assert res.exit_code == 0, res.output
     e = pd.read_csv(tmp_path / "e.tsv", sep="\t").set_index("gene_id")
     assert (e.kind == "regions").all()
     touched = e.loc[ds.genes.gene_id.iat[g], "delta"]
-    silenced = p.run(np.array([g]), Plan(knockout=False, silence_marks=(1,), silence_at=("promoter",), factor=0.0)).delta.iat[0]
+    silenced = p.run(
+        np.array([g]), Plan(knockout=False, silence_marks=(1,), silence_at=("promoter",), factor=0.0)
+    ).delta.iat[0]
     assert touched == pytest.approx(silenced, abs=1e-5)  # the edit covers exactly the promoter window
     # Every gene whose promoter window and pCREs miss the edited region keeps its prediction exactly.
     touches = set()
@@ -125,7 +142,9 @@ def test_regions_edit_only_genes_they_touch(models, sim_datasets, tmp_path):
         gid, c, t = ds.genes.gene_id.iat[k], ds.genes.chrom.iat[k], int(ds.genes.tss.iat[k])
         rows = slice(int(ds.genes.pcre_offset.iat[k]), int(ds.genes.pcre_offset.iat[k] + ds.genes.pcre_count.iat[k]))
         pc = ds.pcres.iloc[rows]
-        if (c == chrom and abs(t - tss) < 40_000) or ((pc.chrom == chrom) & (pc.start < tss + 20_000) & (pc.end > tss - 20_000)).any():
+        if (c == chrom and abs(t - tss) < 40_000) or (
+            (pc.chrom == chrom) & (pc.start < tss + 20_000) & (pc.end > tss - 20_000)
+        ).any():
             touches.add(gid)
     untouched = e.drop(index=list(touches))
     assert len(untouched) >= 5 and (untouched.delta == 0).all()
@@ -133,8 +152,23 @@ def test_regions_edit_only_genes_they_touch(models, sim_datasets, tmp_path):
 
 def test_links_interact_and_tracks(models, sim_datasets, tmp_path):
     res = run(
-        "perturb", "--dataset", sim_datasets["cellA"], "--checkpoint", models["chromoformer"], "--fold", FOLD, "--silence", "H3K27ac",
-        "--links", tmp_path / "links.bedpe", "--interact", tmp_path / "links.interact", "--tracks", tmp_path / "tracks", "-o", tmp_path / "effects.tsv",
+        "perturb",
+        "--dataset",
+        sim_datasets["cellA"],
+        "--checkpoint",
+        models["chromoformer"],
+        "--fold",
+        FOLD,
+        "--silence",
+        "H3K27ac",
+        "--links",
+        tmp_path / "links.bedpe",
+        "--interact",
+        tmp_path / "links.interact",
+        "--tracks",
+        tmp_path / "tracks",
+        "-o",
+        tmp_path / "effects.tsv",
     )
     assert res.exit_code == 0, res.output
     effects = pd.read_csv(tmp_path / "effects.tsv", sep="\t")
@@ -163,11 +197,33 @@ def test_links_interact_and_tracks(models, sim_datasets, tmp_path):
 
 
 def test_baselines_can_be_silenced_but_not_knocked_out(models, sim_datasets, tmp_path):
-    res = run("perturb", "--dataset", sim_datasets["cellA"], "--checkpoint", models["deepchrome"], "--fold", FOLD, "--silence", "all", "-o", tmp_path / "e.tsv")
+    res = run(
+        "perturb",
+        "--dataset",
+        sim_datasets["cellA"],
+        "--checkpoint",
+        models["deepchrome"],
+        "--fold",
+        FOLD,
+        "--silence",
+        "all",
+        "-o",
+        tmp_path / "e.tsv",
+    )
     assert res.exit_code == 0, res.output
     e = pd.read_csv(tmp_path / "e.tsv", sep="\t")
     assert set(e.kind) == {"silence"} and set(e.region) == {"promoter"} and e.perturbed.between(0, 1).all()
-    res = run("perturb", "--dataset", sim_datasets["cellA"], "--checkpoint", models["deepchrome"], "--links", tmp_path / "l.bedpe", "-o", tmp_path / "x.tsv")
+    res = run(
+        "perturb",
+        "--dataset",
+        sim_datasets["cellA"],
+        "--checkpoint",
+        models["deepchrome"],
+        "--links",
+        tmp_path / "l.bedpe",
+        "-o",
+        tmp_path / "x.tsv",
+    )
     assert res.exit_code == 1 and "has no pCREs to knock out" in res.output and not (tmp_path / "x.tsv").exists()
 
 
@@ -181,15 +237,38 @@ def test_baselines_can_be_silenced_but_not_knocked_out(models, sim_datasets, tmp
     ],
 )
 def test_perturb_bad_input(models, sim_datasets, tmp_path, extra, message):
-    res = run("perturb", "--dataset", sim_datasets["cellA"], "--checkpoint", models["chromoformer"], *extra, "-o", tmp_path / "e.tsv")
+    res = run(
+        "perturb",
+        "--dataset",
+        sim_datasets["cellA"],
+        "--checkpoint",
+        models["chromoformer"],
+        *extra,
+        "-o",
+        tmp_path / "e.tsv",
+    )
     assert res.exit_code == 1 and message in res.output, res.output
     assert not list(tmp_path.iterdir())
 
 
 def test_perturb_bad_regions(models, sim_datasets, tmp_path):
-    for text, message in (("chrZZ\t1\t100\tH3K4me3\t0\n", "chromosome 'chrZZ' is not in the dataset"), ("chr1\t1\t100\tH3K4me3\t-2\n", "factor must be a finite number >= 0"), ("chr1\t1\t100\tK4\t0\n", "unknown mark 'K4'")):
+    for text, message in (
+        ("chrZZ\t1\t100\tH3K4me3\t0\n", "chromosome 'chrZZ' is not in the dataset"),
+        ("chr1\t1\t100\tH3K4me3\t-2\n", "factor must be a finite number >= 0"),
+        ("chr1\t1\t100\tK4\t0\n", "unknown mark 'K4'"),
+    ):
         (tmp_path / "r.bed").write_text(text)
-        res = run("perturb", "--dataset", sim_datasets["cellA"], "--checkpoint", models["chromoformer"], "--regions", tmp_path / "r.bed", "-o", tmp_path / "e.tsv")
+        res = run(
+            "perturb",
+            "--dataset",
+            sim_datasets["cellA"],
+            "--checkpoint",
+            models["chromoformer"],
+            "--regions",
+            tmp_path / "r.bed",
+            "-o",
+            tmp_path / "e.tsv",
+        )
         assert res.exit_code == 1 and "r.bed line 1" in res.output and message in res.output, res.output
         assert not (tmp_path / "e.tsv").exists()
 
@@ -203,13 +282,38 @@ def fold_change(sim, sim_datasets, tmp_path_factory):
     from conftest import track_args
 
     base = tmp_path_factory.mktemp("fc")
-    train(sim_datasets["cellA"], "chromoformer", "fold-change", FOLD, base / "run", config="tiny", epochs=2, seed=1, reference=sim_datasets["cellB"])
+    train(
+        sim_datasets["cellA"],
+        "chromoformer",
+        "fold-change",
+        FOLD,
+        base / "run",
+        config="tiny",
+        epochs=2,
+        seed=1,
+        reference=sim_datasets["cellB"],
+    )
     genes = pd.read_csv(sim_datasets["genes"], sep="\t", dtype=str)
     ds = GeneDataset.load(sim_datasets["cellA"])
     gone = next(k for k in range(len(ds)) if ds.genes.fold.iat[k] != FOLD)
     assert gone < int(np.flatnonzero(ds.genes.fold.to_numpy() == FOLD)[0])  # every held-out gene sits after it
     genes.drop(index=gone).to_csv(base / "genes.tsv", sep="\t", index=False)
-    res = run("dataset", "--sample", "cellB", "--genes", base / "genes.tsv", "--pcres", sim_datasets["pcres"], *track_args(sim, "cellB"), "--expression", sim / "expression.tsv", "-j", 1, "-o", base / "cellB-1.h5")
+    res = run(
+        "dataset",
+        "--sample",
+        "cellB",
+        "--genes",
+        base / "genes.tsv",
+        "--pcres",
+        sim_datasets["pcres"],
+        *track_args(sim, "cellB"),
+        "--expression",
+        sim / "expression.tsv",
+        "-j",
+        1,
+        "-o",
+        base / "cellB-1.h5",
+    )
     assert res.exit_code == 0, res.output
     return base / "run" / "model.pt", base / "cellB-1.h5"
 
@@ -224,8 +328,23 @@ def test_fold_change_results_of_a_gene_do_not_depend_on_other_genes(fold_change,
     for name, reference in (("full", sim_datasets["cellB"]), ("partial", partial)):
         d = tmp_path / name
         d.mkdir()
-        res = run("perturb", "--dataset", sim_datasets["cellA"], "--checkpoint", checkpoint, "--reference", reference, "--fold", FOLD,
-                  "--links", d / "links.bedpe", "--tracks", d / "tracks", "-o", d / "effects.tsv")
+        res = run(
+            "perturb",
+            "--dataset",
+            sim_datasets["cellA"],
+            "--checkpoint",
+            checkpoint,
+            "--reference",
+            reference,
+            "--fold",
+            FOLD,
+            "--links",
+            d / "links.bedpe",
+            "--tracks",
+            d / "tracks",
+            "-o",
+            d / "effects.tsv",
+        )
         assert res.exit_code == 0, res.output
         outs[name] = d
     for table in ("effects.tsv", "links.bedpe", "tracks/attribution_profile.tsv"):
@@ -246,8 +365,22 @@ def test_fold_change_genes_missing_from_the_reference_are_left_out_with_a_warnin
     ds = GeneDataset.load(sim_datasets["cellA"])
     gone = sorted(set(ds.genes.gene_id) - set(GeneDataset.load(partial).genes.gene_id))
     keep = ds.genes.gene_id[ds.genes.fold == FOLD].head(3).tolist()
-    res = run("perturb", "--dataset", ds.path, "--checkpoint", checkpoint, "--reference", partial, "--genes", ",".join(gone + keep), "-o", tmp_path / "e.tsv")
-    assert res.exit_code == 0 and f"1 of the selected genes of {ds.path} are not in it (e.g. {gone[0]!r})" in res.output, res.output
+    res = run(
+        "perturb",
+        "--dataset",
+        ds.path,
+        "--checkpoint",
+        checkpoint,
+        "--reference",
+        partial,
+        "--genes",
+        ",".join(gone + keep),
+        "-o",
+        tmp_path / "e.tsv",
+    )
+    assert (
+        res.exit_code == 0 and f"1 of the selected genes of {ds.path} are not in it (e.g. {gone[0]!r})" in res.output
+    ), res.output
     assert set(pd.read_csv(tmp_path / "e.tsv", sep="\t").gene_id) == set(keep)
 
 
@@ -259,12 +392,41 @@ def test_attribution_follows_any_bin_layout(sim, sim_datasets, tmp_path):
     from chromoflow.models import objective
 
     ds_path = tmp_path / "cellA.h5"
-    res = run("dataset", "--sample", "cellA", "--genes", sim_datasets["genes"], "--pcres", sim_datasets["pcres"], *track_args(sim, "cellA"), "--expression", sim / "expression.tsv", "--bin-sizes", "2000,500,250", "-j", 1, "-o", ds_path)
+    res = run(
+        "dataset",
+        "--sample",
+        "cellA",
+        "--genes",
+        sim_datasets["genes"],
+        "--pcres",
+        sim_datasets["pcres"],
+        *track_args(sim, "cellA"),
+        "--expression",
+        sim / "expression.tsv",
+        "--bin-sizes",
+        "2000,500,250",
+        "-j",
+        1,
+        "-o",
+        ds_path,
+    )
     assert res.exit_code == 0, res.output
     train(ds_path, "chromoformer", "regression", FOLD, tmp_path / "run", config="tiny", epochs=1, seed=1)
     ds = GeneDataset.load(ds_path)
     genes = ds.genes.gene_id[ds.genes.fold == FOLD].head(6).tolist()
-    res = run("perturb", "--dataset", ds_path, "--checkpoint", tmp_path / "run" / "model.pt", "--genes", ",".join(genes), "--tracks", tmp_path / "tracks", "-o", tmp_path / "e.tsv")
+    res = run(
+        "perturb",
+        "--dataset",
+        ds_path,
+        "--checkpoint",
+        tmp_path / "run" / "model.pt",
+        "--genes",
+        ",".join(genes),
+        "--tracks",
+        tmp_path / "tracks",
+        "-o",
+        tmp_path / "e.tsv",
+    )
     assert res.exit_code == 0, res.output
     profile = pd.read_csv(tmp_path / "tracks" / "attribution_profile.tsv", sep="\t")
     assert len(profile) == 160 and np.diff(profile.position).tolist() == [250] * 159 and profile.position.iat[80] == 0
@@ -274,7 +436,9 @@ def test_attribution_follows_any_bin_layout(sim, sim_datasets, tmp_path):
     for b in ds.bin_sizes:
         batch.promoter[b].requires_grad_(True)
     objective.prediction("regression", objective.outputs(model.eval(), "regression", batch, None)).sum().backward()
-    total = sum((batch.promoter[b].grad * batch.promoter[b]).sum((0, 1)).detach().numpy() for b in ds.bin_sizes) / len(idx)
+    total = sum((batch.promoter[b].grad * batch.promoter[b]).sum((0, 1)).detach().numpy() for b in ds.bin_sizes) / len(
+        idx
+    )
     np.testing.assert_allclose(profile[ds.marks].sum().to_numpy(), total, rtol=1e-4, atol=1e-7)
 
 
@@ -290,9 +454,22 @@ def test_perturb_precision_defaults_to_fp32(models, sim_datasets, tmp_path):
 
 
 def test_perturb_writes_every_output_or_none(models, sim_datasets, tmp_path, monkeypatch):
-    base = ["perturb", "--dataset", sim_datasets["cellA"], "--checkpoint", models["chromoformer"], "--fold", FOLD, "-o", tmp_path / "e.tsv"]
+    base = [
+        "perturb",
+        "--dataset",
+        sim_datasets["cellA"],
+        "--checkpoint",
+        models["chromoformer"],
+        "--fold",
+        FOLD,
+        "-o",
+        tmp_path / "e.tsv",
+    ]
     (tmp_path / "a-file").write_text("x")
-    for extra, message in ((["--links", tmp_path / "no" / "l.bedpe"], "output folder"), (["--tracks", tmp_path / "a-file" / "t"], "is not a folder")):
+    for extra, message in (
+        (["--links", tmp_path / "no" / "l.bedpe"], "output folder"),
+        (["--tracks", tmp_path / "a-file" / "t"], "is not a folder"),
+    ):
         res = run(*base, *extra)
         assert res.exit_code == 1 and message in res.output, res.output
         assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
@@ -301,17 +478,39 @@ def test_perturb_writes_every_output_or_none(models, sim_datasets, tmp_path, mon
 
     written = []
 
-    def fail_on_the_third(path, chroms, bases, final=None):  # a bigWig that does not write completely (e.g. a full disk)
+    def fail_on_the_third(
+        path, chroms, bases, final=None
+    ):  # a bigWig that does not write completely (e.g. a full disk)
         written.append(path)
         if len(written) == 3:
             raise ChromoflowError(f"{path.name}: the bigWig did not write completely; is the disk full?")
 
     monkeypatch.setattr(bigwig, "_verify", fail_on_the_third)
-    res = run(*base[:-2], "--links", tmp_path / "l.bedpe", "--interact", tmp_path / "l.interact", "--tracks", tmp_path / "tracks", "-o", tmp_path / "e.tsv")
+    res = run(
+        *base[:-2],
+        "--links",
+        tmp_path / "l.bedpe",
+        "--interact",
+        tmp_path / "l.interact",
+        "--tracks",
+        tmp_path / "tracks",
+        "-o",
+        tmp_path / "e.tsv",
+    )
     assert res.exit_code == 1 and "did not write completely" in res.output and len(written) == 3
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]  # no effects, links, tracks or temporary file
 
 
 def test_predict_writes_every_output_or_none(models, sim_datasets, tmp_path):
-    res = run("predict", "--dataset", sim_datasets["cellA"], "--checkpoint", models["chromoformer"], "--attention", tmp_path / "no" / "a.bedpe", "-o", tmp_path / "p.tsv")
+    res = run(
+        "predict",
+        "--dataset",
+        sim_datasets["cellA"],
+        "--checkpoint",
+        models["chromoformer"],
+        "--attention",
+        tmp_path / "no" / "a.bedpe",
+        "-o",
+        tmp_path / "p.tsv",
+    )
     assert res.exit_code == 1 and "output folder" in res.output and not list(tmp_path.iterdir())

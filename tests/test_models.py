@@ -55,11 +55,21 @@ def test_outputs_equal_official_package(demo_dataset, kind):
 
 def test_padding_and_batch_company_do_not_change_outputs(demo_dataset):
     torch.manual_seed(0)
-    model = Chromoformer(n_feats=7, n_out=1, d_emb=32, d_head=16, embed={"d_model": 32}, pairwise={"d_model": 32, "n_layers": 1}, regulation={"n_layers": 2, "d_model": 64, "n_heads": 4}).eval()
+    model = Chromoformer(
+        n_feats=7,
+        n_out=1,
+        d_emb=32,
+        d_head=16,
+        embed={"d_model": 32},
+        pairwise={"d_model": 32, "n_layers": 1},
+        regulation={"n_layers": 2, "d_model": 64, "n_heads": 4},
+    ).eval()
     ds = GeneDataset.load(demo_dataset)
     batch = ds.batch(np.arange(len(ds)))
     with torch.no_grad():
-        together = model(PackedBatch.from_dense(batch.promoter, batch.pcre_length, batch.pcre_score, batch.dense_pcres()).to("cpu"))
+        together = model(
+            PackedBatch.from_dense(batch.promoter, batch.pcre_length, batch.pcre_score, batch.dense_pcres()).to("cpu")
+        )
         alone = torch.cat([model(ds.batch([i]).to("cpu")) for i in range(len(ds))])
         # Four more empty pCRE slots per gene, and garbage in every padded position.
         length = np.pad(batch.pcre_length, ((0, 0), (0, 4)))
@@ -108,7 +118,9 @@ def test_attention_weights_path_equals_fast_path(demo_dataset):
     model = Chromoformer(n_feats=7, n_out=2).eval()
     with torch.no_grad():
         for r in range(3):
-            model.regulation.param("transformer.layers.5.self_att.gamma_f")[r].copy_(torch.tensor([0.5, 2.0, 1, 1, 1, 1, 3, 0.1]))
+            model.regulation.param("transformer.layers.5.self_att.gamma_f")[r].copy_(
+                torch.tensor([0.5, 2.0, 1, 1, 1, 1, 3, 0.1])
+            )
     ds = GeneDataset.load(demo_dataset)
     batch = ds.batch(np.arange(len(ds))).to("cpu")
     with torch.no_grad():
@@ -118,7 +130,9 @@ def test_attention_weights_path_equals_fast_path(demo_dataset):
     w = weights[100][-1]  # (B, heads, 9, 9), last layer
     length = batch.pcre_length
     empty = torch.cat([torch.zeros(len(ds), 1, dtype=torch.bool), length == 0], dim=1)
-    assert torch.allclose(w[:, :, 0][empty.unsqueeze(1).expand_as(w[:, :, 0])], torch.zeros(1))  # masked slots get no weight
+    assert torch.allclose(
+        w[:, :, 0][empty.unsqueeze(1).expand_as(w[:, :, 0])], torch.zeros(1)
+    )  # masked slots get no weight
     assert torch.allclose(w.sum(-1), torch.ones(1))
 
 
@@ -131,7 +145,9 @@ def test_state_dict_round_trip_keeps_official_names():
     b = Chromoformer(n_feats=7, n_out=1)
     b.load_state_dict(state, strict=True)
     assert all(torch.equal(state[k], v) for k, v in b.state_dict().items())
-    assert torch.equal(b.embed.param("lin_proj.weight")[1], state["embed.500.lin_proj.weight"])  # stacked in resolution order
+    assert torch.equal(
+        b.embed.param("lin_proj.weight")[1], state["embed.500.lin_proj.weight"]
+    )  # stacked in resolution order
 
 
 def test_segment_softmax():
@@ -195,4 +211,6 @@ def test_training_step_is_bit_reproducible_on_cpu(demo_dataset):
         grads.append({n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None})
     assert len(grads[0]) > 100  # the pairwise and regulation stages took part
     for other in grads[1:]:
-        assert all(torch.equal(grads[0][n], other[n]) for n in other), [n for n in other if not torch.equal(grads[0][n], other[n])]
+        assert all(torch.equal(grads[0][n], other[n]) for n in other), [
+            n for n in other if not torch.equal(grads[0][n], other[n])
+        ]

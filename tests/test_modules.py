@@ -16,15 +16,38 @@ EXPECTED = {
     "COVERAGE": (["cellA_H3K4me3.bw"], True),
     "PCRES": (["contacts.pcres.tsv"], True),
     "DATASET": (["cellA.h5"], True),
-    "TRAIN": (["cellA/regression/chromoformer/fold1/model.pt", "cellA/regression/chromoformer/fold3/heldout.tsv", "cellA/regression/chromoformer/fold3/metrics.json"], True),
+    "TRAIN": (
+        [
+            "cellA/regression/chromoformer/fold1/model.pt",
+            "cellA/regression/chromoformer/fold3/heldout.tsv",
+            "cellA/regression/chromoformer/fold3/metrics.json",
+        ],
+        True,
+    ),
     "PREDICT": (["pretrained/cellA/cellA.official.predictions.tsv", "pretrained/cellA/cellA.official.info.json"], True),
     "INTERPRET": (["interpretation/fold1/effects.tsv"], True),
     "SUMMARIZE": (["metrics.tsv", "metrics_by_model.tsv", "predictions.tsv", "chromoflow_metrics_mqc.tsv"], True),
     "REPORT": (["report.html"], False),
 }
 INPUTS = [
-    "genes.gtf", "cellA.bam", "cellA.bam.bai", "contacts.mcool", "genes.tsv", "a/H3K4me3.bw", "b/H3K4me3.bw", "pcres.tsv", "expression.tsv",
-    "cellA.h5", "model.pt", "manifest.tsv", "heldout.tsv", "metrics.json", "metrics.tsv", "effects.tsv", "run.json", "versions.yml",
+    "genes.gtf",
+    "cellA.bam",
+    "cellA.bam.bai",
+    "contacts.mcool",
+    "genes.tsv",
+    "a/H3K4me3.bw",
+    "b/H3K4me3.bw",
+    "pcres.tsv",
+    "expression.tsv",
+    "cellA.h5",
+    "model.pt",
+    "manifest.tsv",
+    "heldout.tsv",
+    "metrics.json",
+    "metrics.tsv",
+    "effects.tsv",
+    "run.json",
+    "versions.yml",
 ]
 
 
@@ -40,9 +63,27 @@ def tasks(tmp_path_factory) -> dict:
         f"trace {{ enabled = true; overwrite = true; file = '{root}/trace.txt'; fields = 'name,status,exit,workdir' }}\n"
     )
     proc = subprocess.run(
-        [nextflow, "run", str(REPO / "tests/nextflow/modules.nf"), "-c", str(REPO / "nextflow.config"), "-c", str(root / "modules_test.config"),
-         "-profile", "test", "-stub-run", "--inputs", str(root / "inputs"), "--outdir", str(root / "out")],
-        cwd=root, env=nextflow_env(), capture_output=True, text=True, timeout=900,
+        [
+            nextflow,
+            "run",
+            str(REPO / "tests/nextflow/modules.nf"),
+            "-c",
+            str(REPO / "nextflow.config"),
+            "-c",
+            str(root / "modules_test.config"),
+            "-profile",
+            "test",
+            "-stub-run",
+            "--inputs",
+            str(root / "inputs"),
+            "--outdir",
+            str(root / "out"),
+        ],
+        cwd=root,
+        env=nextflow_env(),
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     trace = pd.read_csv(root / "trace.txt", sep="\t")
@@ -61,7 +102,9 @@ def test_module_stub(tasks, module):
     work = Path(task.workdir)
     files, versions = EXPECTED[module]
     for name in files:
-        assert (work / name).exists(), f"{module}: no {name} in {sorted(p.name for p in work.rglob('*') if not p.name.startswith('.'))}"
+        assert (work / name).exists(), (
+            f"{module}: no {name} in {sorted(p.name for p in work.rglob('*') if not p.name.startswith('.'))}"
+        )
     if versions:
         text = (work / "versions.yml").read_text()
         assert text.startswith(f'"{task.name.split(" ")[0]}":') and "chromoflow: stub" in text

@@ -13,7 +13,12 @@ from chromoflow.prep.pcres import PcreRules, find_pcres, read_pcres
 
 EXTERNAL = Path(__file__).parent / "data" / "external"
 GENES = pd.DataFrame(
-    {"gene_id": ["G1", "G2", "G3"], "chrom": ["chr1", "chr1", "chr2"], "tss": [100_000, 500_000, 50_000], "strand": ["+", "-", "+"]}
+    {
+        "gene_id": ["G1", "G2", "G3"],
+        "chrom": ["chr1", "chr1", "chr2"],
+        "tss": [100_000, 500_000, 50_000],
+        "strand": ["+", "-", "+"],
+    }
 )
 
 
@@ -27,7 +32,9 @@ def test_pcres_equal_the_official_metadata(demo, tmp_path):
     assert len(meta) == 19
     for row in meta.itertuples():
         mine = pcres[pcres.gene_id == row.gene_id]
-        assert [f"{c}:{s}-{e}" for c, s, e in zip(mine.chrom, mine.start, mine.end)] == row.neighbors.split(";"), row.gene_id
+        assert [f"{c}:{s}-{e}" for c, s, e in zip(mine.chrom, mine.start, mine.end)] == row.neighbors.split(";"), (
+            row.gene_id
+        )
         assert np.allclose(mine.score, [float(s) for s in row.scores.split(";")])
         assert mine["rank"].tolist() == list(range(1, len(mine) + 1))
     own = pcres[(pcres.gene_id == "ENSG00000020633") & (pcres.start == 25266898)]
@@ -44,8 +51,30 @@ def test_bedpe_published_rules(tmp_path):
         path,
         [
             ("chr1", 99_000, 101_000, "chr1", 300_000, 305_000, "a", 3.0, "+", "+"),  # kept
-            ("chr1", 200_000, 210_000, "chr1", 99_500, 100_500, "b", 4.0, "+", "+"),  # anchor 2 on the TSS: not G1's bait
-            ("chr1", 99_000, 101_000, "chr1", 300_000, 305_000, "dup", 5.0, "+", "+"),  # same TSS, same interval: best score
+            (
+                "chr1",
+                200_000,
+                210_000,
+                "chr1",
+                99_500,
+                100_500,
+                "b",
+                4.0,
+                "+",
+                "+",
+            ),  # anchor 2 on the TSS: not G1's bait
+            (
+                "chr1",
+                99_000,
+                101_000,
+                "chr1",
+                300_000,
+                305_000,
+                "dup",
+                5.0,
+                "+",
+                "+",
+            ),  # same TSS, same interval: best score
             ("chr1", 99_000, 101_000, "chr1", 400_000, 402_000, "low", 1.5, "+", "+"),  # score not > 1.5
             ("chr1", 99_000, 101_000, "chr1", 600_000, 650_000, "long", 9.0, "+", "+"),  # longer than 40 kb
             ("chr1", 99_000, 101_000, "chr2", 10_000, 12_000, "trans", 9.0, "+", "+"),  # other chromosome: skipped
@@ -84,10 +113,27 @@ def test_ties_break_on_interval_text_not_position(tmp_path):
 
 def test_partners_pooled_over_all_tss_first_tss_scores(tmp_path):
     """A gene with two TSSs: partners of both, top 8 overall; an interval listed by both keeps the first TSS's score."""
-    genes = pd.DataFrame({"gene_id": ["G"], "chrom": ["chr1"], "tss": [100_000], "strand": ["+"], "gene_name": [""], "tss_all": ["150000,100000"]})
-    rows = [("chr1", 149_000, 151_000, "chr1", 600_000 + 10_000 * k, 605_000 + 10_000 * k, "t0", 2.0 + k / 10, "+", ".") for k in range(5)]
-    rows += [("chr1", 99_000, 101_000, "chr1", 300_000 + 10_000 * k, 305_000 + 10_000 * k, "t1", 3.0 + k / 10, "+", ".") for k in range(5)]
-    rows += [("chr1", 99_000, 101_000, "chr1", 600_000, 605_000, "shared", 9.0, "+", ".")]  # also listed by TSS 0 with 2.0
+    genes = pd.DataFrame(
+        {
+            "gene_id": ["G"],
+            "chrom": ["chr1"],
+            "tss": [100_000],
+            "strand": ["+"],
+            "gene_name": [""],
+            "tss_all": ["150000,100000"],
+        }
+    )
+    rows = [
+        ("chr1", 149_000, 151_000, "chr1", 600_000 + 10_000 * k, 605_000 + 10_000 * k, "t0", 2.0 + k / 10, "+", ".")
+        for k in range(5)
+    ]
+    rows += [
+        ("chr1", 99_000, 101_000, "chr1", 300_000 + 10_000 * k, 305_000 + 10_000 * k, "t1", 3.0 + k / 10, "+", ".")
+        for k in range(5)
+    ]
+    rows += [
+        ("chr1", 99_000, 101_000, "chr1", 600_000, 605_000, "shared", 9.0, "+", ".")
+    ]  # also listed by TSS 0 with 2.0
     path = tmp_path / "m.bedpe"
     write_bedpe(path, rows)
     pcres = find_pcres(genes, str(path))
@@ -109,7 +155,11 @@ def test_ibed_directional_and_multi_tss(tmp_path):
         "chr1\t98000\t102000\tG1\tchr5\t1000\t2000\t.\t9\t9.0\n"
     )
     pcres = find_pcres(GENES, str(path), PcreRules(min_score=5))
-    assert list(zip(pcres.gene_id, pcres.start, pcres.score)) == [("G1", 150_000, 7.5), ("G1", 160_000, 5.2), ("G2", 98_000, 8.0)]
+    assert list(zip(pcres.gene_id, pcres.start, pcres.score)) == [
+        ("G1", 150_000, 7.5),
+        ("G1", 160_000, 5.2),
+        ("G2", 98_000, 8.0),
+    ]
 
 
 # ------------------------------------------------------------------ loop lists
@@ -175,13 +225,16 @@ def test_mustache_style_plain_header(tmp_path):
 # ------------------------------------------------------------------ matrices
 
 
-def make_cooler(path, counts: dict, chroms={"chr1": 100_000}, res=10_000, balance=True):
-    """A tiny cooler from {(i, j): count} (upper triangle), optionally with given weights."""
+def make_cooler(path, counts: dict, chroms=None, res=10_000, balance=True):
+    """A tiny cooler from {(i, j): count} (upper triangle), optionally with given weights (chroms: {"chr1": 100_000})."""
+    chroms = chroms or {"chr1": 100_000}
     import cooler
 
     bins = cooler.binnify(pd.Series(chroms), res)
     ij = sorted(counts)
-    pixels = pd.DataFrame({"bin1_id": [i for i, _ in ij], "bin2_id": [j for _, j in ij], "count": [counts[k] for k in ij]})
+    pixels = pd.DataFrame(
+        {"bin1_id": [i for i, _ in ij], "bin2_id": [j for _, j in ij], "count": [counts[k] for k in ij]}
+    )
     cooler.create_cooler(str(path), bins, pixels)
     if balance is not False:
         import h5py
@@ -241,11 +294,21 @@ def test_hic_and_its_mcool_give_the_same_pcres(tmp_path):
 
     f = hictkpy.File(str(EXTERNAL / "hic_test_file.hic"), 100_000)
     chroms = f.chromosomes()
-    rows = [(f"g{c}{k}", c, int(p), "+") for c in ("chr2L", "chr3R", "chrX") for k, p in enumerate(np.linspace(1e6, chroms[c] - 1e6, 6))]
+    rows = [
+        (f"g{c}{k}", c, int(p), "+")
+        for c in ("chr2L", "chr3R", "chrX")
+        for k, p in enumerate(np.linspace(1e6, chroms[c] - 1e6, 6))
+    ]
     genes = pd.DataFrame(rows, columns=["gene_id", "chrom", "tss", "strand"])
     rules = PcreRules(max_length=100_000, min_count=0)
-    hic = find_pcres(genes, f"{EXTERNAL}/hic_test_file.hic", PcreRules(max_length=100_000, min_count=0, normalization="ICE"))
-    cool = find_pcres(genes, f"{EXTERNAL}/cooler_test_file.mcool::resolutions/100000", PcreRules(max_length=100_000, min_count=0, normalization="weight"))
+    hic = find_pcres(
+        genes, f"{EXTERNAL}/hic_test_file.hic", PcreRules(max_length=100_000, min_count=0, normalization="ICE")
+    )
+    cool = find_pcres(
+        genes,
+        f"{EXTERNAL}/cooler_test_file.mcool::resolutions/100000",
+        PcreRules(max_length=100_000, min_count=0, normalization="weight"),
+    )
     assert len(hic) > 50
     pd.testing.assert_frame_equal(hic.drop(columns="score"), cool.drop(columns="score"))
     np.testing.assert_allclose(hic.score, cool.score, rtol=1e-5)
@@ -259,8 +322,15 @@ def test_hic_and_its_mcool_give_the_same_pcres(tmp_path):
     expected = np.array([np.nanmean(np.diagonal(mat, d)) for d in range(band + 1)])
     g = genes[genes.chrom == "chrX"].iloc[2]
     row = int(g.tss // 100_000)
-    oe = {j * 100_000: mat[row, j] / expected[abs(j - row)] for j in range(max(0, row - band), min(n, row + band + 1)) if j != row and np.isfinite(mat[row, j])}
-    top = sorted(((v, f"chrX:{s}-{min(s + 100_000, clr.chromsizes['chrX'])}") for s, v in oe.items() if v > 1.5), key=lambda t: (-t[0], t[1]))[:8]
+    oe = {
+        j * 100_000: mat[row, j] / expected[abs(j - row)]
+        for j in range(max(0, row - band), min(n, row + band + 1))
+        if j != row and np.isfinite(mat[row, j])
+    }
+    top = sorted(
+        ((v, f"chrX:{s}-{min(s + 100_000, clr.chromsizes['chrX'])}") for s, v in oe.items() if v > 1.5),
+        key=lambda t: (-t[0], t[1]),
+    )[:8]
     mine = cool[cool.gene_id == g.gene_id]
     assert [f"chrX:{s}-{e}" for s, e in zip(mine.start, mine.end)] == [t[1] for t in top]
     np.testing.assert_allclose(mine.score, [t[0] for t in top], rtol=1e-6)
@@ -273,7 +343,11 @@ def yeast_genes(strands="+-"):
     import cooler
 
     sizes = cooler.Cooler(str(YEAST)).chromsizes
-    rows = [(f"y{c}{k}", c, int(p), strands[k % len(strands)]) for c in ("chrII", "chrIV", "chrXII") for k, p in enumerate(np.linspace(60_000, sizes[c] - 60_000, 7))]
+    rows = [
+        (f"y{c}{k}", c, int(p), strands[k % len(strands)])
+        for c in ("chrII", "chrIV", "chrXII")
+        for k, p in enumerate(np.linspace(60_000, sizes[c] - 60_000, 7))
+    ]
     return pd.DataFrame(rows, columns=["gene_id", "chrom", "tss", "strand"])
 
 
@@ -292,9 +366,19 @@ def independent_oe_pcres(uri, genes, min_count=5, min_score=1.5, top=8):
             expected = [np.nanmean(np.diagonal(bal, d)) for d in range(min(band, len(bal) - 1) + 1)]
         for g in sub.itertuples():
             t = min(g.tss // res, len(bal) - 1)
-            cand = [(bal[t, j] / expected[abs(j - t)], j) for j in range(max(0, t - band), min(len(bal), t + band + 1))
-                    if j != t and np.isfinite(bal[t, j]) and raw[t, j] >= min_count]
-            keys = sorted(((v, f"{chrom}:{j * res}-{min((j + 1) * res, clr.chromsizes[chrom])}") for v, j in cand if v > min_score), key=lambda x: (-x[0], x[1]))
+            cand = [
+                (bal[t, j] / expected[abs(j - t)], j)
+                for j in range(max(0, t - band), min(len(bal), t + band + 1))
+                if j != t and np.isfinite(bal[t, j]) and raw[t, j] >= min_count
+            ]
+            keys = sorted(
+                (
+                    (v, f"{chrom}:{j * res}-{min((j + 1) * res, clr.chromsizes[chrom])}")
+                    for v, j in cand
+                    if v > min_score
+                ),
+                key=lambda x: (-x[0], x[1]),
+            )
             out[g.gene_id] = keys[:top]
     return out
 
@@ -334,7 +418,20 @@ def test_cooler_format_version_2_is_read_and_scored_as_cooler_does(tmp_path):
         again = find_pcres(genes, uri, rules)
         pd.testing.assert_frame_equal(again.drop(columns="score"), pcres.drop(columns="score"))
         np.testing.assert_allclose(again.score, pcres.score, rtol=1e-6)
-    assert run("pcres", "--genes", write_genes_tsv(genes, tmp_path), "--contacts", YEAST, "--max-length", 10_000, "-o", tmp_path / "p.tsv").exit_code == 0
+    assert (
+        run(
+            "pcres",
+            "--genes",
+            write_genes_tsv(genes, tmp_path),
+            "--contacts",
+            YEAST,
+            "--max-length",
+            10_000,
+            "-o",
+            tmp_path / "p.tsv",
+        ).exit_code
+        == 0
+    )
 
 
 def write_genes_tsv(genes, folder):
@@ -360,7 +457,9 @@ def test_mcool_needs_resolution(sim, tmp_path):
     assert res.exit_code == 1
     assert "nope.tsv" in res.output
     write_genes(genes_from_gtf(sim / "genes.gtf"), tmp_path / "genes.tsv")
-    res = run("pcres", "--genes", tmp_path / "genes.tsv", "--contacts", sim / "contacts.mcool", "-o", tmp_path / "p.tsv")
+    res = run(
+        "pcres", "--genes", tmp_path / "genes.tsv", "--contacts", sim / "contacts.mcool", "-o", tmp_path / "p.tsv"
+    )
     assert res.exit_code == 1 and "multi-resolution file: pick one" in res.output and "5000, 10000" in res.output
     assert not (tmp_path / "p.tsv").exists()
 
@@ -413,7 +512,9 @@ def test_unknown_format(tmp_path):
 
 def mouse_genes_at_anchors(loops, n=60):
     """Genes with a TSS inside the first anchor of every other loop (as a gene table would hold some anchors)."""
-    rows = [(f"m{k}", r[0], int(r[1]) + 1000, "+") for k, r in enumerate(loops.iloc[: 2 * n : 2].itertuples(index=False))]
+    rows = [
+        (f"m{k}", r[0], int(r[1]) + 1000, "+") for k, r in enumerate(loops.iloc[: 2 * n : 2].itertuples(index=False))
+    ]
     return pd.DataFrame(rows, columns=["gene_id", "chrom", "tss", "strand"])
 
 
@@ -477,10 +578,23 @@ def test_warnings_for_contacts_that_silently_give_less(demo, tmp_path, caplog):
     assert run("genes", "--bed", demo / "genes.bed", "-o", tmp_path / "genes.tsv").exit_code == 0
     rows = [line.split("\t") for line in (demo / "pcres.bedpe").read_text().splitlines()]
     (tmp_path / "nan.bedpe").write_text("".join("\t".join(r[:7] + ["NaN"] + r[8:]) + "\n" for r in rows))
-    res = run("pcres", "--genes", tmp_path / "genes.tsv", "--contacts", tmp_path / "nan.bedpe", "-o", tmp_path / "p.tsv")
+    res = run(
+        "pcres", "--genes", tmp_path / "genes.tsv", "--contacts", tmp_path / "nan.bedpe", "-o", tmp_path / "p.tsv"
+    )
     assert res.exit_code == 0 and "the score column (column 8) holds no numbers" in res.output, res.output
     (tmp_path / "chr14.bedpe").write_text("".join("\t".join(r) + "\n" for r in rows if r[0] == "chr14"))
-    res = run("pcres", "--genes", tmp_path / "genes.tsv", "--contacts", tmp_path / "chr14.bedpe", "--min-count", 2, "--no-balance", "-o", tmp_path / "p.tsv")
+    res = run(
+        "pcres",
+        "--genes",
+        tmp_path / "genes.tsv",
+        "--contacts",
+        tmp_path / "chr14.bedpe",
+        "--min-count",
+        2,
+        "--no-balance",
+        "-o",
+        tmp_path / "p.tsv",
+    )
     assert res.exit_code == 0, res.output
     assert "no contacts on 2 of the genes' chromosomes (chr1, chr8): their 9 genes get no pCREs" in res.output
     assert "--min-count, --no-balance apply to Hi-C matrices only; ignored for this interaction list" in res.output
@@ -488,7 +602,29 @@ def test_warnings_for_contacts_that_silently_give_less(demo, tmp_path, caplog):
 
 def test_hic_sharing_few_chromosomes_warns(tmp_path):
     """The real dm6 .hic with genes on its chromosomes and on chromosomes it lacks."""
-    genes = pd.DataFrame({"gene_id": ["a", "b", "c"], "chrom": ["chr2L", "chr2R", "chr5"], "tss": [2_000_000, 2_000_000, 100], "strand": ["+", "+", "+"]})
+    genes = pd.DataFrame(
+        {
+            "gene_id": ["a", "b", "c"],
+            "chrom": ["chr2L", "chr2R", "chr5"],
+            "tss": [2_000_000, 2_000_000, 100],
+            "strand": ["+", "+", "+"],
+        }
+    )
     write_genes(genes.assign(gene_name="", tss_all=genes.tss.astype(str)), tmp_path / "genes.tsv")
-    res = run("pcres", "--genes", tmp_path / "genes.tsv", "--contacts", EXTERNAL / "hic_test_file.hic", "--max-length", 100_000, "--min-count", 0, "-o", tmp_path / "p.tsv")
-    assert res.exit_code == 0 and "no contacts on 1 of the genes' chromosomes (chr5): their 1 genes get no pCREs" in res.output, res.output
+    res = run(
+        "pcres",
+        "--genes",
+        tmp_path / "genes.tsv",
+        "--contacts",
+        EXTERNAL / "hic_test_file.hic",
+        "--max-length",
+        100_000,
+        "--min-count",
+        0,
+        "-o",
+        tmp_path / "p.tsv",
+    )
+    assert (
+        res.exit_code == 0
+        and "no contacts on 1 of the genes' chromosomes (chr5): their 1 genes get no pCREs" in res.output
+    ), res.output

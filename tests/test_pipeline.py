@@ -74,7 +74,9 @@ def test_profile_test_end_to_end(test_run):
     assert ck["fold"] == 1 and ck["dataset"]["marks"] == MARKS
     for name in ("metrics.json", "history.tsv", "heldout.tsv", "roc.png", "history.png"):
         assert (run / name).exists(), name
-    assert not list(run.glob("*.metrics.json")) and not list(run.glob("*.heldout.tsv"))  # the summary's copies are not published
+    assert not list(run.glob("*.metrics.json")) and not list(
+        run.glob("*.heldout.tsv")
+    )  # the summary's copies are not published
     versions = (out / "pipeline_info" / "chromoflow_software_mqc_versions.yml").read_text()
     assert "CHROMOFLOW:TRAIN_MODELS:TRAIN" in versions and "chromoflow: 0.1.0" in versions and "torch:" in versions
     for name in ("chromoflow_general_stats_mqc.tsv", "chromoflow_metrics_mqc.tsv", "chromoflow_metrics_mqc.png"):
@@ -84,14 +86,21 @@ def test_profile_test_end_to_end(test_run):
     assert not t.name.str.contains("PREDICT").any()  # held-out predictions are not computed a second time
     # Interpretation of every Chromoformer run, and one self-contained report.
     fold = out / "interpretation" / "cellA" / "classification" / "chromoformer" / "fold2"
-    for name in ("effects.tsv", "links.bedpe", "links.interact", "run.json", "tracks/attribution_profile.png", "tracks/attribution.H3K36me3.bw"):
+    for name in (
+        "effects.tsv",
+        "links.bedpe",
+        "links.interact",
+        "run.json",
+        "tracks/attribution_profile.png",
+        "tracks/attribution.H3K36me3.bw",
+    ):
         assert (fold / name).exists(), name
     links = pd.read_csv(fold / "links.bedpe", sep="\t")
     with h5py.File(out / "datasets" / "cellA.h5") as h5:
         n_fold2 = int(h5["genes/pcre_count"][()][h5["genes/fold"][()] == 2].sum())
     assert len(links) == n_fold2 and links["#chrom1"].str.startswith("chr").all()
     report = (out / "summary" / "report.html").read_text()
-    assert "<img src=\"data:image/png;base64," in report and "src=\"http" not in report and "<script" not in report
+    assert '<img src="data:image/png;base64,' in report and 'src="http' not in report and "<script" not in report
     assert "The gain from 3D contacts was not measured" in report  # the test profile trains no chromoformer-nohic
     assert report.count("roc_auc") >= 6 and "cellA · classification · chromoformer (4 folds)" in report
 
@@ -107,7 +116,12 @@ def test_multiqc_reads_the_summary(test_run, tmp_path):
     """One `multiqc` over the results (as users of nf-core pipelines run it) shows chromoflow's sections and numbers."""
     launch, _ = test_run
     multiqc = Path(tool("CHROMOFLOW_NFCORE_BIN", "nf-core tools and MultiQC")) / "multiqc"
-    proc = subprocess.run([str(multiqc), str(launch / "results-test"), "-o", str(tmp_path / "mqc"), "--no-ansi"], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [str(multiqc), str(launch / "results-test"), "-o", str(tmp_path / "mqc"), "--no-ansi"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     log = proc.stdout + proc.stderr
     assert "chromoflow_general_stats: Found" in log and "chromoflow_metrics_table: Found 6 samples" in log, log[-3000:]
@@ -115,7 +129,9 @@ def test_multiqc_reads_the_summary(test_run, tmp_path):
     stats = pd.read_csv(data / "multiqc_general_stats.txt", sep="\t", index_col=0)
     by_model = pd.read_csv(launch / "results-test" / "summary" / "metrics_by_model.tsv", sep="\t")
     expected = by_model.set_index(["sample", "model"])["roc_auc_mean"]
-    assert sorted(c.split("-")[-1] for c in stats.columns if "chromoflow" in c) == [f"classification_{m}_roc_auc" for m in ("attentivechrome", "chromoformer", "deepchrome")]
+    assert sorted(c.split("-")[-1] for c in stats.columns if "chromoflow" in c) == [
+        f"classification_{m}_roc_auc" for m in ("attentivechrome", "chromoformer", "deepchrome")
+    ]
     column = next(c for c in stats.columns if c.endswith("classification_chromoformer_roc_auc"))
     assert stats.loc["cellA", column] == pytest.approx(expected["cellA", "chromoformer"], abs=1e-5)
     versions = pd.read_csv(data / "multiqc_software_versions.txt", sep="\t")
@@ -132,15 +148,31 @@ def test_pretrained_checkpoints_are_scored_on_held_out_genes_only(test_run, tmp_
     nextflow(tmp_path, "-profile", "test", "--pretrained", glob, "--outdir", out)
     metrics = pd.read_csv(out / "summary" / "metrics.tsv", sep="\t")
     assert len(metrics) == 2 * 4 and (metrics.status == "scored").all()
-    assert set(metrics.model) == {"chromoformer"} and set(metrics.task) == {"classification"} and sorted(set(metrics.fold)) == [1, 2, 3, 4]
+    assert (
+        set(metrics.model) == {"chromoformer"}
+        and set(metrics.task) == {"classification"}
+        and sorted(set(metrics.fold)) == [1, 2, 3, 4]
+    )
     assert set(metrics.trained_on) == {"cellA"}
     with h5py.File(out / "datasets" / "cellA.h5") as h5:
         folds = pd.Series(h5["genes/fold"][()])
     for fold in (1, 2, 3, 4):
         row = metrics[(metrics["sample"] == "cellA") & (metrics.fold == fold)].iloc[0]
         assert row.n == int((folds == fold).sum())  # the checkpoint's own held-out fold, not all genes
-        trained = pd.read_csv(launch / "results-test" / "training" / "cellA" / "classification" / "chromoformer" / f"fold{fold}" / "heldout.tsv", sep="\t")
-        assert row.roc_auc == pytest.approx(roc_auc(trained.label, trained.prediction), abs=1e-4)  # the same as training reported
+        trained = pd.read_csv(
+            launch
+            / "results-test"
+            / "training"
+            / "cellA"
+            / "classification"
+            / "chromoformer"
+            / f"fold{fold}"
+            / "heldout.tsv",
+            sep="\t",
+        )
+        assert row.roc_auc == pytest.approx(
+            roc_auc(trained.label, trained.prediction), abs=1e-4
+        )  # the same as training reported
     names = sorted(p.name for p in (out / "predictions" / "cellA").glob("*.predictions.tsv"))
     assert len(names) == 4 and len(set(names)) == 4 and all(".fold" in n for n in names)
     # Their interpretation runs on each checkpoint's held-out fold, and the report covers them.
@@ -160,7 +192,12 @@ def test_stub_run_full_configuration(tmp_path):
     expr["cellC"], expr["cellD"] = expr.cellA, expr.cellB
     expr.to_csv(tmp_path / "expression.tsv", sep="\t", index=False)
     rows = []
-    for sample, contacts in (("cellA", f"{SIM}/contacts.mcool::resolutions/5000"), ("cellB", f"{SIM}/contacts.mcool::resolutions/5000"), ("cellC", f"{SIM}/interactions.bedpe"), ("cellD", "")):
+    for sample, contacts in (
+        ("cellA", f"{SIM}/contacts.mcool::resolutions/5000"),
+        ("cellB", f"{SIM}/contacts.mcool::resolutions/5000"),
+        ("cellC", f"{SIM}/interactions.bedpe"),
+        ("cellD", ""),
+    ):
         src = "cellB" if sample == "cellB" else "cellA"
         for m in MARKS:
             track = bam if (sample == "cellD" and m == "H3K4me3") else SIM / f"{src}-{m}.bw"
@@ -168,15 +205,41 @@ def test_stub_run_full_configuration(tmp_path):
     write_sheet(tmp_path / "sheet.csv", rows)
     out = tmp_path / "results"
     proc = nextflow(
-        tmp_path, "-stub-run", "-profile", "gpu", "--input", tmp_path / "sheet.csv", "--genes", SIM / "genes.gtf", "--outdir", out,
-        "--models", "chromoformer,chromoformer-nohic,attentivechrome,deepchrome", "--tasks", "classification,regression,fold-change",
-        "--pairs", "cellA:cellB,cellC:cellD", "--max_cpus", 2, "--max_memory", "4.GB",
+        tmp_path,
+        "-stub-run",
+        "-profile",
+        "gpu",
+        "--input",
+        tmp_path / "sheet.csv",
+        "--genes",
+        SIM / "genes.gtf",
+        "--outdir",
+        out,
+        "--models",
+        "chromoformer,chromoformer-nohic,attentivechrome,deepchrome",
+        "--tasks",
+        "classification,regression,fold-change",
+        "--pairs",
+        "cellA:cellB,cellC:cellD",
+        "--max_cpus",
+        2,
+        "--max_memory",
+        "4.GB",
     )
     t = trace(out)
     counts = t.groupby("process").size().to_dict()
     n_train = 4 * 2 * 4 + 2 * 4  # samples x tasks x models + pairs x models
     n_interpret = 4 * 2 * 4 + 2 * 4  # chromoformer runs, one per fold: samples x tasks x folds + pairs x folds
-    assert counts == {"GENES": 1, "COVERAGE": 1, "PCRES": 2, "DATASET": 4, "TRAIN": n_train, "INTERPRET": n_interpret, "SUMMARIZE": 1, "REPORT": 1}, counts
+    assert counts == {
+        "GENES": 1,
+        "COVERAGE": 1,
+        "PCRES": 2,
+        "DATASET": 4,
+        "TRAIN": n_train,
+        "INTERPRET": n_interpret,
+        "SUMMARIZE": 1,
+        "REPORT": 1,
+    }, counts
     assert (t.status == "COMPLETED").all()
     names = set(t.name)
     assert "CHROMOFLOW:TRAIN_MODELS:TRAIN (cellA_vs_cellB.fold-change.chromoformer-nohic.folds1-2-3-4)" in names
@@ -186,9 +249,15 @@ def test_stub_run_full_configuration(tmp_path):
     for sample in ("cellA", "cellD"):
         for model in ("chromoformer", "attentivechrome"):
             folder = out / "training" / sample / "regression" / model
-            assert sorted(p.name for p in folder.iterdir()) == ["fold1", "fold2", "fold3", "fold4"], sorted(folder.iterdir())
+            assert sorted(p.name for p in folder.iterdir()) == ["fold1", "fold2", "fold3", "fold4"], sorted(
+                folder.iterdir()
+            )
             for k in (1, 2, 3, 4):
-                assert sorted(p.name for p in (folder / f"fold{k}").iterdir()) == ["heldout.tsv", "metrics.json", "model.pt"]
+                assert sorted(p.name for p in (folder / f"fold{k}").iterdir()) == [
+                    "heldout.tsv",
+                    "metrics.json",
+                    "model.pt",
+                ]
         interp = out / "interpretation" / sample / "classification" / "chromoformer"
         assert sorted(p.name for p in interp.iterdir()) == ["fold1", "fold2", "fold3", "fold4"]
     (task,) = [d for d in (tmp_path / "work").glob("*/*") if (d / "manifest.tsv").exists()]
@@ -214,15 +283,32 @@ def test_stub_run_without_profile_spreadsheet_sheet_and_same_track_names(tmp_pat
             d = tmp_path / s / m
             d.mkdir(parents=True)
             shutil.copy(SIM / f"{s}-{m}.bw", d / "signal.bw")
-            lines.append(f"{s},{m},{d / 'signal.bw'},{SIM}/contacts.mcool::resolutions/5000,{tmp_path / 'counts.txt'},,")
+            lines.append(
+                f"{s},{m},{d / 'signal.bw'},{SIM}/contacts.mcool::resolutions/5000,{tmp_path / 'counts.txt'},,"
+            )
     lines += [",,,,,,", ",,,,,,"]
     (tmp_path / "sheet.csv").write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode())
     out = tmp_path / "r"
-    proc = nextflow(tmp_path, "-stub-run", "--input", tmp_path / "sheet.csv", "--genes", SIM / "genes.gtf", "--models", "deepchrome,attentivechrome", "--folds", 1, "--outdir", out)
+    proc = nextflow(
+        tmp_path,
+        "-stub-run",
+        "--input",
+        tmp_path / "sheet.csv",
+        "--genes",
+        SIM / "genes.gtf",
+        "--models",
+        "deepchrome,attentivechrome",
+        "--folds",
+        1,
+        "--outdir",
+        out,
+    )
     assert "Process requirement exceeds available" not in proc.stdout + proc.stderr
     t = trace(out)
     assert (t.status == "COMPLETED").all() and t.cpus.max() <= os.cpu_count()
-    assert (t.process == "DATASET").sum() == 2 and (t.process == "TRAIN").sum() == 2 * 2 * 2  # samples x models x tasks (no profile: both)
+    assert (t.process == "DATASET").sum() == 2 and (
+        t.process == "TRAIN"
+    ).sum() == 2 * 2 * 2  # samples x models x tasks (no profile: both)
     for h in t[t.process == "DATASET"].hash:
         (staged,) = (tmp_path / "work").glob(f"{h}*")
         assert len(list(staged.glob("track*/signal.bw"))) == len(MARKS)  # each in its own folder
@@ -232,10 +318,28 @@ def test_gpu_profile_on_a_local_machine(tmp_path):
     """-profile gpu with --gpus 2 (run on the CPU here): each sample x model task trains its four folds
     in one process, holds a GPU slot of its own, and every fold is published and scored as usual."""
     out = tmp_path / "results"
-    nextflow(tmp_path, "-profile", "test,gpu", "--device", "cpu", "--gpus", 2, "--models", "deepchrome", "--epochs", 2, "--perturb", "false", "--outdir", out)
+    nextflow(
+        tmp_path,
+        "-profile",
+        "test,gpu",
+        "--device",
+        "cpu",
+        "--gpus",
+        2,
+        "--models",
+        "deepchrome",
+        "--epochs",
+        2,
+        "--perturb",
+        "false",
+        "--outdir",
+        out,
+    )
     t = trace(out)
     train = t[t.process == "TRAIN"]
-    assert sorted(train.name) == [f"CHROMOFLOW:TRAIN_MODELS:TRAIN (cell{s}.classification.deepchrome.folds1-2-3-4)" for s in "AB"]
+    assert sorted(train.name) == [
+        f"CHROMOFLOW:TRAIN_MODELS:TRAIN (cell{s}.classification.deepchrome.folds1-2-3-4)" for s in "AB"
+    ]
     slots = []
     for h in train.hash:
         (task_dir,) = (tmp_path / "work").glob(f"{h}*")
@@ -250,13 +354,36 @@ def test_gpu_profile_on_a_local_machine(tmp_path):
         run = out / "training" / "cellB" / "classification" / "deepchrome" / f"fold{fold}"
         assert torch.load(run / "model.pt", weights_only=True)["fold"] == fold and (run / "heldout.tsv").exists()
     # -resume re-runs nothing: the GPU slot line names no path whose time stamp moves.
-    nextflow(tmp_path, "-profile", "test,gpu", "--device", "cpu", "--gpus", 2, "--models", "deepchrome", "--epochs", 2, "--perturb", "false", "--outdir", out, "-resume")
+    nextflow(
+        tmp_path,
+        "-profile",
+        "test,gpu",
+        "--device",
+        "cpu",
+        "--gpus",
+        2,
+        "--models",
+        "deepchrome",
+        "--epochs",
+        2,
+        "--perturb",
+        "false",
+        "--outdir",
+        out,
+        "-resume",
+    )
     assert (trace(out).status == "CACHED").all()
 
 
 def test_gpu_and_cluster_profiles_resolve():
     def config(profiles):
-        proc = subprocess.run([nextflow_bin(), "config", str(REPO), "-profile", profiles, "-flat"], capture_output=True, text=True, env=nextflow_env(), timeout=300)
+        proc = subprocess.run(
+            [nextflow_bin(), "config", str(REPO), "-profile", profiles, "-flat"],
+            capture_output=True,
+            text=True,
+            env=nextflow_env(),
+            timeout=300,
+        )
         assert proc.returncode == 0, proc.stderr
         return proc.stdout
 
@@ -264,7 +391,10 @@ def test_gpu_and_cluster_profiles_resolve():
     assert "process.'withLabel:process_gpu'.accelerator = 1" in gpu and "params.device = 'cuda'" in gpu
     assert "docker.runOptions = '-u $(id -u):$(id -g)'" in gpu
     slurm = config("gpu,slurm,singularity")
-    assert "process.executor = 'slurm'" in slurm and "process.'withLabel:process_gpu'.clusterOptions = '--gres=gpu:1'" in slurm
+    assert (
+        "process.executor = 'slurm'" in slurm
+        and "process.'withLabel:process_gpu'.clusterOptions = '--gres=gpu:1'" in slurm
+    )
     google = config("gpu,google")
     assert "process.executor = 'google-batch'" in google
     assert "process.executor = 'awsbatch'" in config("awsbatch")
@@ -286,7 +416,18 @@ def test_failed_checks_stop_before_any_task(tmp_path):
     rows = sim_rows()
     rows[1][2] = rows[1][2].replace(".bw", "-missing.bw")
     write_sheet(tmp_path / "bad.csv", rows)
-    proc = nextflow(tmp_path, "-profile", "test", "--input", tmp_path / "bad.csv", "--epochs", "many", "--outdir", tmp_path / "results", check=False)
+    proc = nextflow(
+        tmp_path,
+        "-profile",
+        "test",
+        "--input",
+        tmp_path / "bad.csv",
+        "--epochs",
+        "many",
+        "--outdir",
+        tmp_path / "results",
+        check=False,
+    )
     text = proc.stdout + proc.stderr
     assert proc.returncode != 0 and "chromoflow cannot start" in text, text[-3000:]
     assert "bad.csv line 3, column 'track': file not found" in text and "--epochs: expected integer, got 'many'" in text
@@ -309,7 +450,15 @@ def hostile_copy(tmp_path: Path) -> Path:
         for m in MARKS:
             dst = folder / f"{sample} {m} {HOSTILE}'q.bw"
             shutil.copy(SIM / f"{sample}-{m}.bw", dst)
-            rows.append([sample, m, str(dst), f"{folder}/contacts {HOSTILE}.mcool::resolutions/5000", str(folder / f"expr {HOSTILE}.tsv")])
+            rows.append(
+                [
+                    sample,
+                    m,
+                    str(dst),
+                    f"{folder}/contacts {HOSTILE}.mcool::resolutions/5000",
+                    str(folder / f"expr {HOSTILE}.tsv"),
+                ]
+            )
     shutil.copy(SIM / "contacts.mcool", folder / f"contacts {HOSTILE}.mcool")
     shutil.copy(SIM / "expression.tsv", folder / f"expr {HOSTILE}.tsv")
     write_sheet(tmp_path / "sheet.csv", rows)
@@ -345,10 +494,29 @@ def test_hostile_values_and_a_site_config(tmp_path):
     (tmp_path / "site.config").write_text(SITE_CONFIG)
     out = tmp_path / f"results {HOSTILE}"
     proc = nextflow(
-        tmp_path, "-profile", "test", "-c", tmp_path / "site.config", "--input", tmp_path / "sheet.csv", "--outdir", out,
-        "--config", folder / f"tiny {HOSTILE}.yaml",
-        "--models", "deepchrome", "--folds", "1", "--normalization", "weight", "--score_column", f"x{HOSTILE}",
-        "--container", f"img{HOSTILE}", "--bedpe_anchors", "either",
+        tmp_path,
+        "-profile",
+        "test",
+        "-c",
+        tmp_path / "site.config",
+        "--input",
+        tmp_path / "sheet.csv",
+        "--outdir",
+        out,
+        "--config",
+        folder / f"tiny {HOSTILE}.yaml",
+        "--models",
+        "deepchrome",
+        "--folds",
+        "1",
+        "--normalization",
+        "weight",
+        "--score_column",
+        f"x{HOSTILE}",
+        "--container",
+        f"img{HOSTILE}",
+        "--bedpe_anchors",
+        "either",
     )
     metrics = pd.read_csv(out / "summary" / "metrics.tsv", sep="\t")
     assert len(metrics) == 2 and (metrics.status == "scored").all() and set(metrics.fold) == {1}
@@ -364,7 +532,9 @@ def test_hostile_values_and_a_site_config(tmp_path):
 
 def test_help_and_version_create_nothing(tmp_path):
     proc = nextflow(tmp_path, "--help")
-    assert "--input" in proc.stdout and "--bedpe_anchors" in proc.stdout and "--config_profile_name" not in proc.stdout  # hidden
+    assert (
+        "--input" in proc.stdout and "--bedpe_anchors" in proc.stdout and "--config_profile_name" not in proc.stdout
+    )  # hidden
     version = nextflow(tmp_path, "--version")
     assert "chromoflow/chromoflow 0.1.0" in version.stdout
     assert not (tmp_path / "results").exists()
@@ -377,10 +547,21 @@ def test_nextflow_lint_is_clean():
     """`nextflow lint .` of the newest working linter: no errors and no warnings in any script or config."""
     lint = tool("CHROMOFLOW_NEXTFLOW_LINT", "the Nextflow linter")
     paths = ["main.nf", "nextflow.config", "conf", "modules", "subworkflows", "workflows", "tests/nextflow"]
-    proc = subprocess.run([lint, "lint", *paths, "-o", "concise"], cwd=REPO, env=nextflow_env(), capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [lint, "lint", *paths, "-o", "concise"],
+        cwd=REPO,
+        env=nextflow_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0 and "had no errors" in out and "had 0 errors" not in out, out[-4000:]
-    findings = [line for line in out.splitlines() if line.startswith(("main.nf", "workflows/", "modules/", "subworkflows/", "conf/", "nextflow.config", "tests/"))]
+    findings = [
+        line
+        for line in out.splitlines()
+        if line.startswith(("main.nf", "workflows/", "modules/", "subworkflows/", "conf/", "nextflow.config", "tests/"))
+    ]
     assert findings == [], "\n".join(findings)
 
 
@@ -388,13 +569,24 @@ def nf_core(*args) -> subprocess.CompletedProcess:
     bin_dir = Path(tool("CHROMOFLOW_NFCORE_BIN", "nf-core tools and MultiQC"))
     env = nextflow_env()
     env.update(NFCORE_NO_VERSION_CHECK="1", HIDE_PROGRESS="1", COLUMNS="200", TERM="dumb")
-    return subprocess.run([str(bin_dir / "nf-core"), "--log-file", os.devnull, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        [str(bin_dir / "nf-core"), "--log-file", os.devnull, *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 def test_nf_core_schema_lint_passes():
     proc = nf_core("pipelines", "schema", "lint", "nextflow_schema.json")
     out = proc.stdout + proc.stderr
-    assert proc.returncode == 0 and "Pipeline schema looks valid" in out and "Default parameters match schema validation" in out, out[-4000:]
+    assert (
+        proc.returncode == 0
+        and "Pipeline schema looks valid" in out
+        and "Default parameters match schema validation" in out
+    ), out[-4000:]
     assert "WARNING" not in out, out[-4000:]
 
 
@@ -403,8 +595,15 @@ def test_nf_core_pipelines_lint_runs_to_the_end():
     proc = nf_core("pipelines", "lint", "--dir", ".")
     out = proc.stdout + proc.stderr
     assert "LINT RESULTS SUMMARY" in out, out[-4000:]
-    box = out.split("Pipeline Tests Failed")[-1].split("LINT RESULTS SUMMARY")[0] if "Pipeline Tests Failed" in out else ""
+    box = (
+        out.split("Pipeline Tests Failed")[-1].split("LINT RESULTS SUMMARY")[0]
+        if "Pipeline Tests Failed" in out
+        else ""
+    )
     failed = [line.strip("│ ").strip() for line in box.splitlines()]
     failed = [f for f in failed if ": " in f]
-    expected = {f"nextflow_config: Config variable (incorrectly) found: params.{p}" for p in ("container", "max_cpus", "max_memory", "max_time")}
+    expected = {
+        f"nextflow_config: Config variable (incorrectly) found: params.{p}"
+        for p in ("container", "max_cpus", "max_memory", "max_time")
+    }
     assert set(failed) == expected, out[-4000:]

@@ -36,20 +36,42 @@ def bad_sheets(folder: Path) -> dict[str, tuple[Path, str]]:
     """Samplesheets with one mistake each, and the message that names it."""
     rows = sim_rows()
     sheets = {
-        "missing track": ([r[:2] + [r[2].replace(".bw", "-missing.bw")] + r[3:] if i == 1 else r for i, r in enumerate(rows)], "line 3, column 'track': file not found"),
-        "contacts differ within a sample": ([r[:3] + ["other.bedpe"] + r[4:] if i == 2 else r for i, r in enumerate(rows)], "line 4, column 'contacts'"),
-        "sample name with a space": ([["cell A"] + r[1:] if i == 0 else r for i, r in enumerate(rows)], "line 2, column 'sample': 'cell A' must start with a letter or digit"),
+        "missing track": (
+            [r[:2] + [r[2].replace(".bw", "-missing.bw")] + r[3:] if i == 1 else r for i, r in enumerate(rows)],
+            "line 3, column 'track': file not found",
+        ),
+        "contacts differ within a sample": (
+            [r[:3] + ["other.bedpe"] + r[4:] if i == 2 else r for i, r in enumerate(rows)],
+            "line 4, column 'contacts'",
+        ),
+        "sample name with a space": (
+            [["cell A"] + r[1:] if i == 0 else r for i, r in enumerate(rows)],
+            "line 2, column 'sample': 'cell A' must start with a letter or digit",
+        ),
         "a mark missing": (rows[:-1], "sample 'cellB' has no track for mark(s) H3K9ac"),
-        "mcool without resolution": ([r[:3] + [f"{SIM}/contacts.mcool"] + r[4:] for r in rows], "a .mcool needs a resolution"),
+        "mcool without resolution": (
+            [r[:3] + [f"{SIM}/contacts.mcool"] + r[4:] for r in rows],
+            "a .mcool needs a resolution",
+        ),
     }
-    out = {name: (write_sheet(folder / f"sheet{i}.csv", r), message) for i, (name, (r, message)) in enumerate(sheets.items())}
+    out = {
+        name: (write_sheet(folder / f"sheet{i}.csv", r), message)
+        for i, (name, (r, message)) in enumerate(sheets.items())
+    }
     semicolons = folder / "semicolons.csv"
-    semicolons.write_text(";".join(["sample", "mark", "track", "contacts", "expression"]) + "\n" + "".join(";".join(r) + "\n" for r in rows))
+    semicolons.write_text(
+        ";".join(["sample", "mark", "track", "contacts", "expression"])
+        + "\n"
+        + "".join(";".join(r) + "\n" for r in rows)
+    )
     out["';'-separated"] = (semicolons, "the samplesheet is ';'-separated")
     expr = folder / "expr.tsv"
     expr.write_text((SIM / "expression.tsv").read_text().replace("cellB", "cellC"))
     no_column = [[s, m, str(SIM / f"{s}-{m}.bw"), "", str(expr)] for s in ("cellA", "cellB") for m in MARKS]
-    out["expression lacks a sample"] = (write_sheet(folder / "nocol.csv", no_column), "column 'expression': expr.tsv has no column for sample 'cellB'")
+    out["expression lacks a sample"] = (
+        write_sheet(folder / "nocol.csv", no_column),
+        "column 'expression': expr.tsv has no column for sample 'cellB'",
+    )
     return out
 
 
@@ -62,7 +84,11 @@ def spreadsheet_sheet(folder: Path) -> Path:
         for r in expr.itertuples():
             fh.write(f"{r.gene_id}\tchr1\t1\t2\t+\t1\t{r.cellA}\t{r.cellB}\n")
     lines = ["sample,mark,track,contacts,expression,,"]
-    lines += [f"{s},{m},{SIM / f'{s}-{m}.bw'},{SIM}/contacts.mcool::resolutions/5000,{folder / 'counts.txt'},," for s in ("cellA", "cellB") for m in MARKS]
+    lines += [
+        f"{s},{m},{SIM / f'{s}-{m}.bw'},{SIM}/contacts.mcool::resolutions/5000,{folder / 'counts.txt'},,"
+        for s in ("cellA", "cellB")
+        for m in MARKS
+    ]
     lines += [",,,,,,", ",,,,,,"]
     path = folder / "excel.csv"
     path.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode())
@@ -71,18 +97,30 @@ def spreadsheet_sheet(folder: Path) -> Path:
 
 BAD_PARAMETERS = {
     "fold outside auto": ({"folds": 5}, "--folds 5: fold(s) 5 do not exist under --fold_scheme auto"),
-    "fold outside random:3": ({"fold_scheme": "random:3", "folds": "1,4"}, "fold(s) 4 do not exist under --fold_scheme random:3"),
+    "fold outside random:3": (
+        {"fold_scheme": "random:3", "folds": "1,4"},
+        "fold(s) 4 do not exist under --fold_scheme random:3",
+    ),
     "max_pcres 0": ({"max_pcres": 0}, "--max_pcres: 0 is below the minimum 1"),
     "empty gene type": ({"gene_type": "protein_coding,,lncRNA"}, "--gene_type 'protein_coding,,lncRNA': empty item"),
     "unknown fold scheme": ({"fold_scheme": "thirds"}, "--fold_scheme: 'thirds' does not match"),
     "unknown anchors": ({"bedpe_anchors": "both"}, "--bedpe_anchors: 'both' is not one of auto, first, either"),
     "missing genes": ({"genes": "/no/such/genes.gtf"}, "--genes: /no/such/genes.gtf: file not found"),
-    "genes of another format": ({"genes": str(SIM / "expression.tsv")}, "expected a GTF (.gtf), GFF3 (.gff, .gff3) or BED6 (.bed) file"),
+    "genes of another format": (
+        {"genes": str(SIM / "expression.tsv")},
+        "expected a GTF (.gtf), GFF3 (.gff, .gff3) or BED6 (.bed) file",
+    ),
     "no pretrained match": ({"pretrained": "/no/such/*.pt"}, "--pretrained: no file matches"),
     "negative seed": ({"seed": -1}, "--seed: -1 is below the minimum 0"),
-    "silencing an unknown mark": ({"perturb_silence": "H3K99me9"}, "--perturb_silence H3K99me9: no mark H3K99me9 in the samplesheet"),
+    "silencing an unknown mark": (
+        {"perturb_silence": "H3K99me9"},
+        "--perturb_silence H3K99me9: no mark H3K99me9 in the samplesheet",
+    ),
     "pretrained not a checkpoint": ({"pretrained": str(SIM / "genes.gtf")}, "genes.gtf: not a PyTorch checkpoint"),
-    "folds not numbers without schema": ({"validate_params": False, "folds": "1,x"}, "--folds 1,x: 'x' is not a fold number"),
+    "folds not numbers without schema": (
+        {"validate_params": False, "folds": "1,x"},
+        "--folds 1,x: 'x' is not a fold number",
+    ),
     "unknown model": ({"models": "chromoformer,bert"}, "--models: 'chromoformer,bert' does not match"),
     "epochs not a number": ({"epochs": "many"}, "--epochs: expected integer, got 'many'"),
     "unknown pair sample": ({"tasks": "fold-change", "pairs": "cellA:cellC"}, "--pairs: unknown sample 'cellC'"),
@@ -99,39 +137,122 @@ def checks(tmp_path_factory):
         {"name": "test profile", "params": base},
         {"name": "folds_per_task 0", "params": {**base, "folds_per_task": 0}},
         {"name": "one fold as a number", "params": {**base, "folds": 1}},
-        {"name": "fold change pair", "params": {**base, "tasks": "classification,fold-change", "pairs": "cellA:cellB", "models": "chromoformer", "folds": "2"}},
-        {"name": "fold change, every pair", "params": {**base, "tasks": "fold-change", "models": "deepchrome", "folds": "1"}},
-        {"name": "marks reordered", "params": {**base, "marks": "H3K27ac,H3K4me3,H3K4me1,H3K9me3,H3K27me3,H3K36me3,H3K9ac"}},
-        {"name": "spreadsheet", "params": {**base, "input": str(spreadsheet_sheet(folder)), "models": "deepchrome", "folds": 1}},
-        {"name": "unknown on the command line", "params": {**base, "fold_shceme": "chrom:4"}, "command_line": "nextflow run . -profile test --fold_shceme chrom:4"},
-        {"name": "unknown from a config file", "params": {**base, "cluster_queue_name": "gpu"}, "command_line": "nextflow run . -profile test -c site.config"},
-        {"name": "institutional config", "params": {**base, "config_profile_description": "Site cluster", "config_profile_contact": "admin@example.org",
-                                                      "config_profile_url": "https://example.org", "config_profile_name": "site", "custom_config_base": "/nowhere"}},
+        {
+            "name": "fold change pair",
+            "params": {
+                **base,
+                "tasks": "classification,fold-change",
+                "pairs": "cellA:cellB",
+                "models": "chromoformer",
+                "folds": "2",
+            },
+        },
+        {
+            "name": "fold change, every pair",
+            "params": {**base, "tasks": "fold-change", "models": "deepchrome", "folds": "1"},
+        },
+        {
+            "name": "marks reordered",
+            "params": {**base, "marks": "H3K27ac,H3K4me3,H3K4me1,H3K9me3,H3K27me3,H3K36me3,H3K9ac"},
+        },
+        {
+            "name": "spreadsheet",
+            "params": {**base, "input": str(spreadsheet_sheet(folder)), "models": "deepchrome", "folds": 1},
+        },
+        {
+            "name": "unknown on the command line",
+            "params": {**base, "fold_shceme": "chrom:4"},
+            "command_line": "nextflow run . -profile test --fold_shceme chrom:4",
+        },
+        {
+            "name": "unknown from a config file",
+            "params": {**base, "cluster_queue_name": "gpu"},
+            "command_line": "nextflow run . -profile test -c site.config",
+        },
+        {
+            "name": "institutional config",
+            "params": {
+                **base,
+                "config_profile_description": "Site cluster",
+                "config_profile_contact": "admin@example.org",
+                "config_profile_url": "https://example.org",
+                "config_profile_name": "site",
+                "custom_config_base": "/nowhere",
+            },
+        },
         {"name": "docker, local tag", "params": {**base, "container": "chromoflow:0.1.0"}, "engine": "docker"},
-        {"name": "docker, registry URI", "params": {**base, "container": "ghcr.io/example/chromoflow:0.1.0"}, "engine": "docker"},
-        {"name": "singularity, local tag", "params": {**base, "container": "chromoflow:0.1.0"}, "engine": "singularity"},
-        {"name": "singularity, missing image file", "params": {**base, "container": str(folder / "chromoflow.sif")}, "engine": "singularity"},
+        {
+            "name": "docker, registry URI",
+            "params": {**base, "container": "ghcr.io/example/chromoflow:0.1.0"},
+            "engine": "docker",
+        },
+        {
+            "name": "singularity, local tag",
+            "params": {**base, "container": "chromoflow:0.1.0"},
+            "engine": "singularity",
+        },
+        {
+            "name": "singularity, missing image file",
+            "params": {**base, "container": str(folder / "chromoflow.sif")},
+            "engine": "singularity",
+        },
     ]
     inputs += [{"name": f"sheet: {name}", "params": {**base, "input": str(path)}} for name, (path, _) in sheets.items()]
-    inputs += [{"name": f"param: {name}", "params": {**base, **extra}, "command_line": "nextflow run . " + " ".join(f"--{k} {v}" for k, v in extra.items())} for name, (extra, _) in BAD_PARAMETERS.items()]
+    inputs += [
+        {
+            "name": f"param: {name}",
+            "params": {**base, **extra},
+            "command_line": "nextflow run . " + " ".join(f"--{k} {v}" for k, v in extra.items()),
+        }
+        for name, (extra, _) in BAD_PARAMETERS.items()
+    ]
     ext_args = [
         "--gene-type lncRNA",
         f"--gene-type 'protein_coding,{HOSTILE}' --score-column \"a b\" --flag",
-        {"--gene-type": ["lncRNA", f"x{HOSTILE}'q"], "--no-balance": True, "--unset": None, "--off": False, "--min-count": 5},
+        {
+            "--gene-type": ["lncRNA", f"x{HOSTILE}'q"],
+            "--no-balance": True,
+            "--unset": None,
+            "--off": False,
+            "--min-count": 5,
+        },
         ["--window", "40000"],
     ]
     (folder / "cases.json").write_text(json.dumps({"inputs": inputs, "ext_args": ext_args}))
     results = run_checks(folder, strict=False)
-    return {r["name"]: r for r in results["inputs"]}, dict(zip(map(json.dumps, ext_args), results["ext_args"])), sheets, folder, results
+    return (
+        {r["name"]: r for r in results["inputs"]},
+        dict(zip(map(json.dumps, ext_args), results["ext_args"])),
+        sheets,
+        folder,
+        results,
+    )
 
 
 def run_checks(folder: Path, strict: bool) -> dict:
     """tests/nextflow/check_inputs.nf on folder/cases.json, on the pinned or the strict Nextflow."""
     name = "strict.json" if strict else "results.json"
     proc = subprocess.run(
-        [nextflow_bin(strict), "run", str(REPO / "tests" / "nextflow" / "check_inputs.nf"), "-c", str(REPO / "nextflow.config"), "-profile", "test",
-         "--cases", str(folder / "cases.json"), "--results", str(folder / name), "--repo", str(REPO)],
-        cwd=folder, env=nextflow_env(strict), capture_output=True, text=True, timeout=600,
+        [
+            nextflow_bin(strict),
+            "run",
+            str(REPO / "tests" / "nextflow" / "check_inputs.nf"),
+            "-c",
+            str(REPO / "nextflow.config"),
+            "-profile",
+            "test",
+            "--cases",
+            str(folder / "cases.json"),
+            "--results",
+            str(folder / name),
+            "--repo",
+            str(REPO),
+        ],
+        cwd=folder,
+        env=nextflow_env(strict),
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     return json.loads((folder / name).read_text())
@@ -145,7 +266,12 @@ def test_the_strict_parser_gives_the_same_outcomes(checks):
 
 def test_the_test_profile_plans_one_task_per_fold(checks):
     case = checks[0]["test profile"]
-    assert case["errors"] == [] and case["warnings"] == [] and case["samples"] == ["cellA", "cellB"] and case["marks"] == MARKS
+    assert (
+        case["errors"] == []
+        and case["warnings"] == []
+        and case["samples"] == ["cellA", "cellB"]
+        and case["marks"] == MARKS
+    )
     assert len(case["jobs"]) == 2 * 3 * 4 and all(len(j["folds"]) == 1 for j in case["jobs"])
     assert "cellB.classification.attentivechrome.fold3" in {j["id"] for j in case["jobs"]}
 
@@ -159,10 +285,16 @@ def test_folds_per_task_groups_folds(checks):
 
 def test_fold_change_jobs_name_both_samples(checks):
     jobs = checks[0]["fold change pair"]["jobs"]
-    assert {j["id"] for j in jobs} == {"cellA.classification.chromoformer.fold2", "cellB.classification.chromoformer.fold2", "cellA_vs_cellB.fold-change.chromoformer.fold2"}
+    assert {j["id"] for j in jobs} == {
+        "cellA.classification.chromoformer.fold2",
+        "cellB.classification.chromoformer.fold2",
+        "cellA_vs_cellB.fold-change.chromoformer.fold2",
+    }
     fc = next(j for j in jobs if j["label"] == "cellA_vs_cellB")
     assert fc["sample"] == "cellA" and fc["reference"] == "cellB"
-    assert [j["id"] for j in checks[0]["fold change, every pair"]["jobs"]] == ["cellA_vs_cellB.fold-change.deepchrome.fold1"]
+    assert [j["id"] for j in checks[0]["fold change, every pair"]["jobs"]] == [
+        "cellA_vs_cellB.fold-change.deepchrome.fold1"
+    ]
 
 
 def test_marks_follow_the_marks_parameter(checks):
@@ -178,7 +310,9 @@ def test_unknown_parameters(checks):
     typed = checks[0]["unknown on the command line"]
     assert any("--fold_shceme: unknown parameter" in e for e in typed["errors"])
     from_config = checks[0]["unknown from a config file"]
-    assert from_config["errors"] == [] and any("'cluster_queue_name' set by a config file" in w for w in from_config["warnings"])
+    assert from_config["errors"] == [] and any(
+        "'cluster_queue_name' set by a config file" in w for w in from_config["warnings"]
+    )
 
 
 def test_institutional_config_parameters_are_accepted(checks):
@@ -189,16 +323,36 @@ def test_institutional_config_parameters_are_accepted(checks):
 def test_container_checks_say_how_to_get_the_image(checks):
     docker = checks[0]["docker, local tag"]["errors"]
     if shutil.which("docker") is None:
-        assert any("is a local tag and docker is not available on this machine" in e and "--container REGISTRY/chromoflow:0.1.0" in e for e in docker), docker
+        assert any(
+            "is a local tag and docker is not available on this machine" in e
+            and "--container REGISTRY/chromoflow:0.1.0" in e
+            for e in docker
+        ), docker
     else:
         assert docker == [] or any("docker build -t chromoflow:0.1.0" in e for e in docker)
     assert checks[0]["docker, registry URI"]["errors"] == []
-    assert any("singularity cannot pull the local tag chromoflow:0.1.0" in e for e in checks[0]["singularity, local tag"]["errors"])
-    assert any("chromoflow.sif does not exist: build it with 'singularity build" in e for e in checks[0]["singularity, missing image file"]["errors"])
+    assert any(
+        "singularity cannot pull the local tag chromoflow:0.1.0" in e
+        for e in checks[0]["singularity, local tag"]["errors"]
+    )
+    assert any(
+        "chromoflow.sif does not exist: build it with 'singularity build" in e
+        for e in checks[0]["singularity, missing image file"]["errors"]
+    )
 
 
-@pytest.mark.parametrize("name", ["missing track", "contacts differ within a sample", "sample name with a space", "a mark missing",
-                                  "mcool without resolution", "';'-separated", "expression lacks a sample"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "missing track",
+        "contacts differ within a sample",
+        "sample name with a space",
+        "a mark missing",
+        "mcool without resolution",
+        "';'-separated",
+        "expression lacks a sample",
+    ],
+)
 def test_bad_samplesheets(checks, name):
     case = checks[0][f"sheet: {name}"]
     message = checks[2][name][1]
@@ -214,7 +368,9 @@ def test_bad_parameters(checks, name):
 
 def run_words(options: str, cwd: Path) -> list[str]:
     """The words bash gives a command for these options (as a task script would), run in ``cwd``."""
-    proc = subprocess.run(["bash", "-c", f"printf '%s\\n' {options}"], cwd=cwd, capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        ["bash", "-c", f"printf '%s\\n' {options}"], cwd=cwd, capture_output=True, text=True, check=True
+    )
     return proc.stdout.splitlines()
 
 
@@ -222,9 +378,20 @@ def run_words(options: str, cwd: Path) -> list[str]:
     "ext_args, words",
     [
         ("--gene-type lncRNA", ["--gene-type", "lncRNA"]),
-        (f"--gene-type 'protein_coding,{HOSTILE}' --score-column \"a b\" --flag", ["--gene-type", f"protein_coding,{HOSTILE}", "--score-column", "a b", "--flag"]),
-        ({"--gene-type": ["lncRNA", f"x{HOSTILE}'q"], "--no-balance": True, "--unset": None, "--off": False, "--min-count": 5},
-         ["--gene-type", "lncRNA", "--gene-type", f"x{HOSTILE}'q", "--no-balance", "--min-count", "5"]),
+        (
+            f"--gene-type 'protein_coding,{HOSTILE}' --score-column \"a b\" --flag",
+            ["--gene-type", f"protein_coding,{HOSTILE}", "--score-column", "a b", "--flag"],
+        ),
+        (
+            {
+                "--gene-type": ["lncRNA", f"x{HOSTILE}'q"],
+                "--no-balance": True,
+                "--unset": None,
+                "--off": False,
+                "--min-count": 5,
+            },
+            ["--gene-type", "lncRNA", "--gene-type", f"x{HOSTILE}'q", "--no-balance", "--min-count", "5"],
+        ),
         (["--window", "40000"], ["--window", "40000"]),
     ],
 )

@@ -59,7 +59,9 @@ def test_every_model_learns(trained, model):
 def test_contacts_help_when_the_answer_is_distal(trained):
     """On data whose expression depends on looped enhancers, the Hi-C model wins."""
     full = json.loads((trained[("chromoformer", "regression")] / "metrics.json").read_text())["heldout"]["pearson_r"]
-    nohic = json.loads((trained[("chromoformer-nohic", "regression")] / "metrics.json").read_text())["heldout"]["pearson_r"]
+    nohic = json.loads((trained[("chromoformer-nohic", "regression")] / "metrics.json").read_text())["heldout"][
+        "pearson_r"
+    ]
     assert full > nohic + 0.05, (full, nohic)
 
 
@@ -68,17 +70,35 @@ def test_outputs_and_reload(trained, sim_datasets, tmp_path):
     for name in ("model.pt", "metrics.json", "history.tsv", "heldout.tsv", "history.png", "roc.png", "checkpoint.pt"):
         assert (out / name).stat().st_size > 0, name
     ck = torch.load(out / "model.pt", weights_only=True)
-    assert ck["format"] == "chromoflow-model" and ck["task"] == "classification" and ck["dataset"]["marks"][0] == "H3K4me1"
+    assert (
+        ck["format"] == "chromoflow-model" and ck["task"] == "classification" and ck["dataset"]["marks"][0] == "H3K4me1"
+    )
     history = pd.read_csv(out / "history.tsv", sep="\t")
     metrics = json.loads((out / "metrics.json").read_text())
-    assert len(history) == metrics["epochs_run"] and {"train_loss", "val_loss", "val_roc_auc", "train_roc_auc"} <= set(history.columns)
+    assert len(history) == metrics["epochs_run"] and {"train_loss", "val_loss", "val_roc_auc", "train_roc_auc"} <= set(
+        history.columns
+    )
     heldout = pd.read_csv(out / "heldout.tsv", sep="\t")
     assert (heldout.heldout == 1).all() and {"gene_name", "chrom", "tss"} <= set(heldout.columns)
     # predict on the held-out fold reproduces the reported metric
-    res = run("predict", "--dataset", sim_datasets["cellA"], "--checkpoint", out / "model.pt", "--fold", FOLD, "-o", tmp_path / "p.tsv")
+    res = run(
+        "predict",
+        "--dataset",
+        sim_datasets["cellA"],
+        "--checkpoint",
+        out / "model.pt",
+        "--fold",
+        FOLD,
+        "-o",
+        tmp_path / "p.tsv",
+    )
     assert res.exit_code == 0, res.output
     pred = pd.read_csv(tmp_path / "p.tsv", sep="\t")
-    assert list(pred.columns) == ["gene_id", "gene_name", "chrom", "tss", "strand", "fold", "heldout", "prediction", "label"] and (pred.fold == FOLD).all()
+    assert (
+        list(pred.columns)
+        == ["gene_id", "gene_name", "chrom", "tss", "strand", "fold", "heldout", "prediction", "label"]
+        and (pred.fold == FOLD).all()
+    )
     assert (pred.heldout == 1).all()  # fold 3 genes: none of them was trained on
     assert ((pred.prediction >= 0) & (pred.prediction <= 1)).all()
     assert roc_auc(pred.label, pred.prediction) == pytest.approx(metrics["heldout"]["roc_auc"], abs=1e-6)
@@ -86,7 +106,17 @@ def test_outputs_and_reload(trained, sim_datasets, tmp_path):
 
 def test_regression_predictions_and_attention(trained, sim_datasets, tmp_path):
     out = trained[("chromoformer", "regression")]
-    res = run("predict", "--dataset", sim_datasets["cellA"], "--checkpoint", out / "model.pt", "--attention", tmp_path / "att.bedpe", "-o", tmp_path / "p.tsv")
+    res = run(
+        "predict",
+        "--dataset",
+        sim_datasets["cellA"],
+        "--checkpoint",
+        out / "model.pt",
+        "--attention",
+        tmp_path / "att.bedpe",
+        "-o",
+        tmp_path / "p.tsv",
+    )
     assert res.exit_code == 0, res.output
     pred = pd.read_csv(tmp_path / "p.tsv", sep="\t")
     ds = GeneDataset.load(sim_datasets["cellA"])
@@ -96,7 +126,19 @@ def test_regression_predictions_and_attention(trained, sim_datasets, tmp_path):
     assert ((att.score > 0) & (att.score < 1)).all()
     assert (tmp_path / "att.bedpe.png").exists()
     assert (out / "scatter.png").exists()
-    res = run("predict", "--dataset", sim_datasets["cellA"], "--checkpoint", trained[("attentivechrome", "classification")] / "model.pt", "--attention", tmp_path / "ac.tsv", "--fold", 1, "-o", tmp_path / "p2.tsv")
+    res = run(
+        "predict",
+        "--dataset",
+        sim_datasets["cellA"],
+        "--checkpoint",
+        trained[("attentivechrome", "classification")] / "model.pt",
+        "--attention",
+        tmp_path / "ac.tsv",
+        "--fold",
+        1,
+        "-o",
+        tmp_path / "p2.tsv",
+    )
     assert res.exit_code == 0, res.output
     ac = pd.read_csv(tmp_path / "ac.tsv", sep="\t")
     beta = ac.groupby("gene_id").beta.sum()
@@ -104,8 +146,12 @@ def test_regression_predictions_and_attention(trained, sim_datasets, tmp_path):
 
 
 def test_same_seed_same_model(sim_datasets, tmp_path):
-    a = train(sim_datasets["cellA"], "deepchrome", "classification", FOLD, tmp_path / "a", config="tiny", epochs=2, seed=5)
-    b = train(sim_datasets["cellA"], "deepchrome", "classification", FOLD, tmp_path / "b", config="tiny", epochs=2, seed=5)
+    a = train(
+        sim_datasets["cellA"], "deepchrome", "classification", FOLD, tmp_path / "a", config="tiny", epochs=2, seed=5
+    )
+    b = train(
+        sim_datasets["cellA"], "deepchrome", "classification", FOLD, tmp_path / "b", config="tiny", epochs=2, seed=5
+    )
     sa = torch.load(tmp_path / "a" / "model.pt", weights_only=True)["state_dict"]
     sb = torch.load(tmp_path / "b" / "model.pt", weights_only=True)["state_dict"]
     assert all(torch.equal(sa[k], sb[k]) for k in sa)
@@ -134,11 +180,38 @@ def test_resume_reaches_the_uninterrupted_result(sim_datasets, tmp_path):
 
 
 def test_fold_change(sim_datasets, tmp_path):
-    m = train(sim_datasets["cellA"], "chromoformer", "fold-change", FOLD, tmp_path / "fc", config="tiny", reference=sim_datasets["cellB"], epochs=4)
+    m = train(
+        sim_datasets["cellA"],
+        "chromoformer",
+        "fold-change",
+        FOLD,
+        tmp_path / "fc",
+        config="tiny",
+        reference=sim_datasets["cellB"],
+        epochs=4,
+    )
     assert m["heldout"]["pearson_r"] > 0.4 and m["heldout"]["direction_accuracy"] > 0.7
-    res = run("predict", "--dataset", sim_datasets["cellA"], "--checkpoint", tmp_path / "fc" / "model.pt", "-o", tmp_path / "x.tsv")
+    res = run(
+        "predict",
+        "--dataset",
+        sim_datasets["cellA"],
+        "--checkpoint",
+        tmp_path / "fc" / "model.pt",
+        "-o",
+        tmp_path / "x.tsv",
+    )
     assert res.exit_code == 1 and "pass --reference" in res.output
-    res = run("predict", "--dataset", sim_datasets["cellA"], "--reference", sim_datasets["cellB"], "--checkpoint", tmp_path / "fc" / "model.pt", "-o", tmp_path / "fc.tsv")
+    res = run(
+        "predict",
+        "--dataset",
+        sim_datasets["cellA"],
+        "--reference",
+        sim_datasets["cellB"],
+        "--checkpoint",
+        tmp_path / "fc" / "model.pt",
+        "-o",
+        tmp_path / "fc.tsv",
+    )
     assert res.exit_code == 0
     pred = pd.read_csv(tmp_path / "fc.tsv", sep="\t")
     a, b = GeneDataset.load(sim_datasets["cellA"]).genes, GeneDataset.load(sim_datasets["cellB"]).genes
@@ -148,7 +221,11 @@ def test_fold_change(sim_datasets, tmp_path):
 def save_official(path, state, numpy_extras=True):
     ck = {"net": state, "optimizer": {"state": {}, "param_groups": []}, "epoch": 9, "last_val_loss": 0.41}
     if numpy_extras:  # what the official train.py stores besides the weights
-        ck.update(last_val_auc=np.float64(93.3), val_score=np.random.rand(5).astype(np.float32), val_label=np.array([0, 1, 1, 0, 1]))
+        ck.update(
+            last_val_auc=np.float64(93.3),
+            val_score=np.random.rand(5).astype(np.float32),
+            val_label=np.array([0, 1, 1, 0, 1]),
+        )
     torch.save(ck, path)
 
 
@@ -156,7 +233,17 @@ def save_official(path, state, numpy_extras=True):
 def test_predict_with_official_checkpoint(demo_dataset, tmp_path, kind):
     official = official_model(kind, seed=4)
     save_official(tmp_path / "official.pt", official.state_dict())
-    res = run("predict", "--dataset", demo_dataset, "--checkpoint", tmp_path / "official.pt", "--device", "cpu", "-o", tmp_path / "p.tsv")
+    res = run(
+        "predict",
+        "--dataset",
+        demo_dataset,
+        "--checkpoint",
+        tmp_path / "official.pt",
+        "--device",
+        "cpu",
+        "-o",
+        tmp_path / "p.tsv",
+    )
     assert res.exit_code == 0, res.output
     pred = pd.read_csv(tmp_path / "p.tsv", sep="\t")
     ds = GeneDataset.load(demo_dataset)
@@ -173,15 +260,34 @@ def test_official_legacy_key_names_and_mark_order(demo_dataset, demo, tmp_path):
     for k, v in official.state_dict().items():
         for new, old in (("embed.", "embed"), ("pairwise_interaction.", "pw_int"), ("regulation.", "reg")):
             if k.startswith(new):
-                b, rest = k[len(new):].split(".", 1)
+                b, rest = k[len(new) :].split(".", 1)
                 k = f"{old}{b}.{rest}"
         legacy[k] = v
     save_official(tmp_path / "legacy.pt", legacy, numpy_extras=False)
     # The same genes, marks given in reverse order.
     assert run("genes", "--bed", demo / "genes.bed", "-o", tmp_path / "genes.tsv").exit_code == 0
-    assert run("pcres", "--genes", tmp_path / "genes.tsv", "--contacts", demo / "pcres.bedpe", "-o", tmp_path / "pcres.tsv").exit_code == 0
+    assert (
+        run(
+            "pcres", "--genes", tmp_path / "genes.tsv", "--contacts", demo / "pcres.bedpe", "-o", tmp_path / "pcres.tsv"
+        ).exit_code
+        == 0
+    )
     tracks = [a for m in reversed(OFFICIAL_MARKS) for a in ("--track", f"{m}={demo / f'E003-{m}.bw'}")]
-    assert run("dataset", "--sample", "E003", "--genes", tmp_path / "genes.tsv", "--pcres", tmp_path / "pcres.tsv", *tracks, "-o", tmp_path / "rev.h5").exit_code == 0
+    assert (
+        run(
+            "dataset",
+            "--sample",
+            "E003",
+            "--genes",
+            tmp_path / "genes.tsv",
+            "--pcres",
+            tmp_path / "pcres.tsv",
+            *tracks,
+            "-o",
+            tmp_path / "rev.h5",
+        ).exit_code
+        == 0
+    )
     for ds_path, out in ((demo_dataset, "a.tsv"), (tmp_path / "rev.h5", "b.tsv")):
         res = run("predict", "--dataset", ds_path, "--checkpoint", tmp_path / "legacy.pt", "-o", tmp_path / out)
         assert res.exit_code == 0, res.output
@@ -210,17 +316,56 @@ def expect_error(*args) -> str:
 
 
 def test_training_errors(sim_datasets, demo, demo_dataset, tmp_path):
-    base = ["train", "--dataset", sim_datasets["cellA"], "--model", "deepchrome", "--task", "classification", "-o", tmp_path / "x"]
+    base = [
+        "train",
+        "--dataset",
+        sim_datasets["cellA"],
+        "--model",
+        "deepchrome",
+        "--task",
+        "classification",
+        "-o",
+        tmp_path / "x",
+    ]
     assert "fold 7 has no genes" in expect_error(*base, "--fold", 7)
     assert "neither a preset" in expect_error(*base, "--fold", 1, "--config", tmp_path / "missing.yaml")
     (tmp_path / "bad.yaml").write_text("training:\n  lrate: 0.1\n")
     assert "unknown option 'training.lrate'" in expect_error(*base, "--fold", 1, "--config", tmp_path / "bad.yaml")
-    assert "needs --reference" in expect_error("train", "--dataset", sim_datasets["cellA"], "--model", "chromoformer", "--task", "fold-change", "--fold", 1, "-o", tmp_path / "y")
+    assert "needs --reference" in expect_error(
+        "train",
+        "--dataset",
+        sim_datasets["cellA"],
+        "--model",
+        "chromoformer",
+        "--task",
+        "fold-change",
+        "--fold",
+        1,
+        "-o",
+        tmp_path / "y",
+    )
     # No --expression when the dataset was built: nothing to learn from.
     assert run("genes", "--bed", demo / "genes.bed", "-o", tmp_path / "genes.tsv").exit_code == 0
     tracks = [a for m in OFFICIAL_MARKS for a in ("--track", f"{m}={demo / f'E003-{m}.bw'}")]
-    assert run("dataset", "--sample", "E003", "--genes", tmp_path / "genes.tsv", *tracks, "-o", tmp_path / "noexpr.h5").exit_code == 0
-    out = expect_error("train", "--dataset", tmp_path / "noexpr.h5", "--model", "deepchrome", "--task", "regression", "--fold", 1, "-o", tmp_path / "z")
+    assert (
+        run(
+            "dataset", "--sample", "E003", "--genes", tmp_path / "genes.tsv", *tracks, "-o", tmp_path / "noexpr.h5"
+        ).exit_code
+        == 0
+    )
+    out = expect_error(
+        "train",
+        "--dataset",
+        tmp_path / "noexpr.h5",
+        "--model",
+        "deepchrome",
+        "--task",
+        "regression",
+        "--fold",
+        1,
+        "-o",
+        tmp_path / "z",
+    )
     assert "no gene has expression values" in out and "--expression" in out
     assert not (tmp_path / "z" / "model.pt").exists()
 
@@ -228,20 +373,71 @@ def test_training_errors(sim_datasets, demo, demo_dataset, tmp_path):
 def test_checkpoint_dataset_mismatch(trained, demo, demo_dataset, tmp_path):
     assert run("genes", "--bed", demo / "genes.bed", "-o", tmp_path / "genes.tsv").exit_code == 0
     one = tmp_path / "one.h5"
-    assert run("dataset", "--sample", "E003", "--genes", tmp_path / "genes.tsv", "--track", f"H3K4me3={demo / 'E003-H3K4me3.bw'}", "-o", one).exit_code == 0
-    out = expect_error("predict", "--dataset", one, "--checkpoint", trained[("deepchrome", "classification")] / "model.pt", "-o", tmp_path / "p.tsv")
+    assert (
+        run(
+            "dataset",
+            "--sample",
+            "E003",
+            "--genes",
+            tmp_path / "genes.tsv",
+            "--track",
+            f"H3K4me3={demo / 'E003-H3K4me3.bw'}",
+            "-o",
+            one,
+        ).exit_code
+        == 0
+    )
+    out = expect_error(
+        "predict",
+        "--dataset",
+        one,
+        "--checkpoint",
+        trained[("deepchrome", "classification")] / "model.pt",
+        "-o",
+        tmp_path / "p.tsv",
+    )
     assert "needs marks" in out and "missing H3K4me1" in out
     tracks = [a for m in OFFICIAL_MARKS for a in ("--track", f"{m}={demo / f'E003-{m}.bw'}")]
     coarse = tmp_path / "coarse.h5"
-    assert run("dataset", "--sample", "E003", "--genes", tmp_path / "genes.tsv", *tracks, "--bin-sizes", "1000,200", "-o", coarse).exit_code == 0
-    out = expect_error("predict", "--dataset", coarse, "--checkpoint", trained[("chromoformer", "classification")] / "model.pt", "-o", tmp_path / "p.tsv")
+    assert (
+        run(
+            "dataset",
+            "--sample",
+            "E003",
+            "--genes",
+            tmp_path / "genes.tsv",
+            *tracks,
+            "--bin-sizes",
+            "1000,200",
+            "-o",
+            coarse,
+        ).exit_code
+        == 0
+    )
+    out = expect_error(
+        "predict",
+        "--dataset",
+        coarse,
+        "--checkpoint",
+        trained[("chromoformer", "classification")] / "model.pt",
+        "-o",
+        tmp_path / "p.tsv",
+    )
     assert "bin sizes [1000, 200]" in out and "--bin-sizes 2000,500,100" in out
     assert not (tmp_path / "p.tsv").exists()
 
 
 def test_resolve_config_presets():
     official = resolve_config("chromoformer", "official").training
-    assert (official.optimizer, official.lr, official.gamma, official.batch_size, official.epochs, official.drop_last, official.select) == ("adamw", 3e-5, 0.87, 64, 9, True, "last")
+    assert (
+        official.optimizer,
+        official.lr,
+        official.gamma,
+        official.batch_size,
+        official.epochs,
+        official.drop_last,
+        official.select,
+    ) == ("adamw", 3e-5, 0.87, 64, 9, True, "last")
     ac = resolve_config("attentivechrome").training
     assert (ac.optimizer, ac.lr, ac.batch_size, ac.grad_clip) == ("adam", 2e-4, 16, 1.0)
     tiny = resolve_config("deepchrome", "tiny", epochs=2, batch_size=7)
@@ -281,8 +477,22 @@ def test_config_errors_name_the_key(tmp_path, yaml_text, message):
 
 
 def test_config_errors_on_the_command_line(sim_datasets, tmp_path):
-    base = ["train", "--dataset", sim_datasets["cellA"], "--model", "deepchrome", "--task", "classification", "--fold", 1]
-    for extra, message in ((["--seed", -1], "-1 is not in the range x>=0"), (["--epochs", 0], "0 is not in the range x>=1"), (["--batch-size", 0], "0 is not in the range x>=1")):
+    base = [
+        "train",
+        "--dataset",
+        sim_datasets["cellA"],
+        "--model",
+        "deepchrome",
+        "--task",
+        "classification",
+        "--fold",
+        1,
+    ]
+    for extra, message in (
+        (["--seed", -1], "-1 is not in the range x>=0"),
+        (["--epochs", 0], "0 is not in the range x>=1"),
+        (["--batch-size", 0], "0 is not in the range x>=1"),
+    ):
         res = run(*base, *extra, "-o", tmp_path / "x")
         assert res.exit_code == 2 and message in res.output and "Traceback" not in res.output
     assert not (tmp_path / "x").exists()
@@ -320,9 +530,27 @@ def test_small_validation_split_keeps_last_epoch_and_json_has_no_nan(demo, tmp_p
     assert run("genes", "--bed", demo / "genes.bed", "-o", tmp_path / "genes.tsv").exit_code == 0
     tracks = [a for m in OFFICIAL_MARKS for a in ("--track", f"{m}={demo / f'E003-{m}.bw'}")]
     ds = tmp_path / "E003.h5"
-    assert run("dataset", "--sample", "E003", "--genes", tmp_path / "genes.tsv", *tracks, "--expression", demo / "expression.tsv", "--folds", "random:3", "-o", ds).exit_code == 0
+    assert (
+        run(
+            "dataset",
+            "--sample",
+            "E003",
+            "--genes",
+            tmp_path / "genes.tsv",
+            *tracks,
+            "--expression",
+            demo / "expression.tsv",
+            "--folds",
+            "random:3",
+            "-o",
+            ds,
+        ).exit_code
+        == 0
+    )
     with caplog.at_level("WARNING", logger="chromoflow"):
-        m = train(ds, "chromoformer", "classification", 1, tmp_path / "r", config="tiny", epochs=3, batch_size=2, seed=1)
+        m = train(
+            ds, "chromoformer", "classification", 1, tmp_path / "r", config="tiny", epochs=3, batch_size=2, seed=1
+        )
     assert "keeping the last epoch" in caplog.text
     assert m["selected_epoch"] == m["epochs_run"] == 3 and m["selection"] == "last"
     text = (tmp_path / "r" / "metrics.json").read_text()
@@ -341,12 +569,28 @@ def test_model_file_lists_trained_genes_and_predict_marks_heldout(trained, sim_d
     ds = GeneDataset.load(sim_datasets["cellA"])
     pool = set(ds.genes.gene_id[(ds.genes.fold != FOLD) & (ds.genes.fold > 0)])
     assert set(ck["trained_genes"]) == pool
-    res = run("predict", "--dataset", sim_datasets["cellB"], "--checkpoint", out / "model.pt", "--info", tmp_path / "i.json", "-o", tmp_path / "p.tsv")
+    res = run(
+        "predict",
+        "--dataset",
+        sim_datasets["cellB"],
+        "--checkpoint",
+        out / "model.pt",
+        "--info",
+        tmp_path / "i.json",
+        "-o",
+        tmp_path / "p.tsv",
+    )
     assert res.exit_code == 0, res.output
     pred = pd.read_csv(tmp_path / "p.tsv", sep="\t")
     assert len(pred) == len(ds) and (pred.heldout == (~pred.gene_id.isin(pool)).astype(int)).all()
     info = json.loads((tmp_path / "i.json").read_text())
-    assert (info["model"], info["task"], info["fold"], info["trained_on"], info["source"]) == ("deepchrome", "classification", FOLD, "cellA", "chromoflow")
+    assert (info["model"], info["task"], info["fold"], info["trained_on"], info["source"]) == (
+        "deepchrome",
+        "classification",
+        FOLD,
+        "cellA",
+        "chromoflow",
+    )
     assert info["n_heldout"] == int((pred.heldout == 1).sum())
 
 
@@ -355,7 +599,20 @@ def test_summary_scores_only_heldout_genes(trained, sim_datasets, tmp_path):
     from chromoflow.evaluate.summary import summarize
 
     out = trained[("deepchrome", "classification")]
-    assert run("predict", "--dataset", sim_datasets["cellA"], "--checkpoint", out / "model.pt", "--info", tmp_path / "i.json", "-o", tmp_path / "all.tsv").exit_code == 0
+    assert (
+        run(
+            "predict",
+            "--dataset",
+            sim_datasets["cellA"],
+            "--checkpoint",
+            out / "model.pt",
+            "--info",
+            tmp_path / "i.json",
+            "-o",
+            tmp_path / "all.tsv",
+        ).exit_code
+        == 0
+    )
     pred = pd.read_csv(tmp_path / "all.tsv", sep="\t")
     unknown = pred.drop(columns="heldout")
     unknown["heldout"] = ""
@@ -379,12 +636,30 @@ def test_summary_scores_only_heldout_genes(trained, sim_datasets, tmp_path):
 def test_official_checkpoint_fold_from_its_name(demo_dataset, tmp_path):
     official = official_model("classifier", seed=4)
     save_official(tmp_path / "chromoformer-reproduction-E003-conf1-fold3.pt", official.state_dict())
-    res = run("predict", "--dataset", demo_dataset, "--checkpoint", tmp_path / "chromoformer-reproduction-E003-conf1-fold3.pt", "-o", tmp_path / "p.tsv")
+    res = run(
+        "predict",
+        "--dataset",
+        demo_dataset,
+        "--checkpoint",
+        tmp_path / "chromoformer-reproduction-E003-conf1-fold3.pt",
+        "-o",
+        tmp_path / "p.tsv",
+    )
     assert res.exit_code == 0 and "published fold 3 (from its file name)" in res.output
     pred = pd.read_csv(tmp_path / "p.tsv", sep="\t")
     assert (pred.heldout == 0).all()  # chr1, chr8, chr14 are not in fold 3
     save_official(tmp_path / "weights.pt", official.state_dict())
-    res = run("predict", "--dataset", demo_dataset, "--checkpoint", tmp_path / "weights.pt", "--heldout-fold", 1, "-o", tmp_path / "q.tsv")
+    res = run(
+        "predict",
+        "--dataset",
+        demo_dataset,
+        "--checkpoint",
+        tmp_path / "weights.pt",
+        "--heldout-fold",
+        1,
+        "-o",
+        tmp_path / "q.tsv",
+    )
     assert res.exit_code == 0
     assert (pd.read_csv(tmp_path / "q.tsv", sep="\t").heldout == 1).all()  # chr1, chr8, chr14: fold 1
     res = run("predict", "--dataset", demo_dataset, "--checkpoint", tmp_path / "weights.pt", "-o", tmp_path / "r.tsv")
@@ -394,11 +669,43 @@ def test_official_checkpoint_fold_from_its_name(demo_dataset, tmp_path):
 
 def test_predictions_as_browser_tracks(trained, sim_datasets, tmp_path):
     out = trained[("chromoformer", "regression")]
-    res = run("predict", "--dataset", sim_datasets["cellA"], "--checkpoint", out / "model.pt", "--fold", FOLD, "--bed", tmp_path / "p.bed", "-o", tmp_path / "p.tsv")
+    res = run(
+        "predict",
+        "--dataset",
+        sim_datasets["cellA"],
+        "--checkpoint",
+        out / "model.pt",
+        "--fold",
+        FOLD,
+        "--bed",
+        tmp_path / "p.bed",
+        "-o",
+        tmp_path / "p.tsv",
+    )
     assert res.exit_code == 0, res.output
-    assert run("predict", "--dataset", sim_datasets["cellA"], "--checkpoint", out / "model.pt", "--fold", FOLD, "--bed", tmp_path / "p.bedgraph", "-o", tmp_path / "q.tsv").exit_code == 0
+    assert (
+        run(
+            "predict",
+            "--dataset",
+            sim_datasets["cellA"],
+            "--checkpoint",
+            out / "model.pt",
+            "--fold",
+            FOLD,
+            "--bed",
+            tmp_path / "p.bedgraph",
+            "-o",
+            tmp_path / "q.tsv",
+        ).exit_code
+        == 0
+    )
     pred = pd.read_csv(tmp_path / "p.tsv", sep="\t").set_index("gene_id")
-    bed = pd.read_csv(tmp_path / "p.bed", sep="\t", header=None, names=["chrom", "start", "end", "name", "score", "strand", "prediction", "gene_name"])
+    bed = pd.read_csv(
+        tmp_path / "p.bed",
+        sep="\t",
+        header=None,
+        names=["chrom", "start", "end", "name", "score", "strand", "prediction", "gene_name"],
+    )
     assert len(bed) == len(pred) and (bed.end - bed.start == 1).all() and bed.score.between(0, 1000).all()
     assert (bed.start.to_numpy() == pred.loc[bed.name, "tss"].to_numpy()).all()
     np.testing.assert_allclose(bed.prediction, pred.loc[bed.name, "prediction"], rtol=1e-5)
@@ -408,8 +715,12 @@ def test_predictions_as_browser_tracks(trained, sim_datasets, tmp_path):
 
 
 def test_several_folds_in_one_process_equal_separate_runs(sim_datasets, tmp_path):
-    together = train(sim_datasets["cellA"], "chromoformer", "regression", "2,3", tmp_path / "both", config="tiny", epochs=2, seed=4)
-    alone = train(sim_datasets["cellA"], "chromoformer", "regression", 3, tmp_path / "three", config="tiny", epochs=2, seed=4)
+    together = train(
+        sim_datasets["cellA"], "chromoformer", "regression", "2,3", tmp_path / "both", config="tiny", epochs=2, seed=4
+    )
+    alone = train(
+        sim_datasets["cellA"], "chromoformer", "regression", 3, tmp_path / "three", config="tiny", epochs=2, seed=4
+    )
     assert [m["fold"] for m in together] == [2, 3]
     # The same result up to float rounding (BLAS kernels may round differently on other memory alignments).
     for key, value in alone["heldout"].items():
@@ -418,7 +729,9 @@ def test_several_folds_in_one_process_equal_separate_runs(sim_datasets, tmp_path
     b = torch.load(tmp_path / "three" / "model.pt", weights_only=True)["state_dict"]
     assert all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
     for k in (2, 3):
-        assert (tmp_path / "both" / f"fold{k}" / "heldout.tsv").exists() and (tmp_path / "both" / f"fold{k}" / "checkpoint.pt").exists()
+        assert (tmp_path / "both" / f"fold{k}" / "heldout.tsv").exists() and (
+            tmp_path / "both" / f"fold{k}" / "checkpoint.pt"
+        ).exists()
     with pytest.raises(ChromoflowError, match="fold 9 has no genes"):
         train(sim_datasets["cellA"], "deepchrome", "classification", "1,9", tmp_path / "bad", config="tiny", epochs=1)
     assert not (tmp_path / "bad").exists()  # every fold is checked before anything is written
@@ -428,11 +741,21 @@ def test_compile_falls_back_to_eager_when_the_compiler_fails(sim_datasets, tmp_p
     def broken(model, **kwargs):
         def run(*args, **kw):
             raise RuntimeError("no C++ compiler here")
+
         return run
 
     monkeypatch.setattr(torch, "compile", broken)
     with caplog.at_level("WARNING", logger="chromoflow"):
-        m = train(sim_datasets["cellA"], "deepchrome", "classification", FOLD, tmp_path / "r", config="tiny", epochs=1, compile="on")
+        m = train(
+            sim_datasets["cellA"],
+            "deepchrome",
+            "classification",
+            FOLD,
+            tmp_path / "r",
+            config="tiny",
+            epochs=1,
+            compile="on",
+        )
     assert "torch.compile failed (RuntimeError: no C++ compiler here); running eagerly" in caplog.text
     assert m["compiled"] is False and m["heldout"]["roc_auc"] > 0.5
 
@@ -447,21 +770,63 @@ def test_device_resident_batches_equal_host_batches(sim_datasets, tmp_path):
     assert resident.make_resident(torch.device("cpu"), [2000, 500, 100], force=True)
     inputs = ModelInputs(bin_sizes=(2000, 500, 100), pcres=True)
     pos = np.arange(0, len(ds), 7)
-    for (_, a, _, ta), (_, b, _, tb) in zip(host.stream(pos, 32, inputs, "cpu"), resident.stream(pos, 32, inputs, "cpu")):
+    for (_, a, _, ta), (_, b, _, tb) in zip(
+        host.stream(pos, 32, inputs, "cpu"), resident.stream(pos, 32, inputs, "cpu")
+    ):
         assert torch.equal(ta, tb) and b.promoter_source is None and b.pcre_bin_source is None
         for key in ("promoter", "pcre_bins"):
             x, y = getattr(a, key), getattr(b, key)
             assert set(x) == set(y) == {2000, 500, 100} and all(torch.equal(x[r], y[r]) for r in x)
         assert torch.equal(a.pcre_slots, b.pcre_slots) and torch.equal(a.pcre_bin_pos[100], b.pcre_bin_pos[100])
-    m1 = train(sim_datasets["cellA"], "chromoformer", "regression", FOLD, tmp_path / "host", config="tiny", epochs=1, seed=2, resident="off")
-    m2 = train(sim_datasets["cellA"], "chromoformer", "regression", FOLD, tmp_path / "dev", config="tiny", epochs=1, seed=2, resident="on")
+    m1 = train(
+        sim_datasets["cellA"],
+        "chromoformer",
+        "regression",
+        FOLD,
+        tmp_path / "host",
+        config="tiny",
+        epochs=1,
+        seed=2,
+        resident="off",
+    )
+    m2 = train(
+        sim_datasets["cellA"],
+        "chromoformer",
+        "regression",
+        FOLD,
+        tmp_path / "dev",
+        config="tiny",
+        epochs=1,
+        seed=2,
+        resident="on",
+    )
     assert m1["heldout"]["pearson_r"] == pytest.approx(m2["heldout"]["pearson_r"], abs=1e-6)
 
 
 def test_bf16_training_learns_as_fp32_does(sim_datasets, tmp_path):
     """The GPU's mixed precision, on the CPU: bf16 autocast trains to the same held-out quality as fp32."""
-    fp32 = train(sim_datasets["cellA"], "chromoformer", "regression", FOLD, tmp_path / "fp32", config="tiny", epochs=4, seed=1, precision="fp32")
-    bf16 = train(sim_datasets["cellA"], "chromoformer", "regression", FOLD, tmp_path / "bf16", config="tiny", epochs=4, seed=1, precision="bf16")
+    fp32 = train(
+        sim_datasets["cellA"],
+        "chromoformer",
+        "regression",
+        FOLD,
+        tmp_path / "fp32",
+        config="tiny",
+        epochs=4,
+        seed=1,
+        precision="fp32",
+    )
+    bf16 = train(
+        sim_datasets["cellA"],
+        "chromoformer",
+        "regression",
+        FOLD,
+        tmp_path / "bf16",
+        config="tiny",
+        epochs=4,
+        seed=1,
+        precision="bf16",
+    )
     assert fp32["precision"] == "fp32" and bf16["precision"] == "bf16"
     assert bf16["heldout"]["pearson_r"] > 0.5
     assert bf16["heldout"]["pearson_r"] == pytest.approx(fp32["heldout"]["pearson_r"], abs=0.05)
@@ -472,7 +837,16 @@ def test_bf16_training_learns_as_fp32_does(sim_datasets, tmp_path):
     heldout = pd.read_csv(tmp_path / "bf16" / "heldout.tsv", sep="\t")
     assert np.allclose(pred.prediction.to_numpy(), heldout.prediction.to_numpy(), atol=1e-4)
     with pytest.raises(ChromoflowError, match="--precision 'fp16'"):
-        train(sim_datasets["cellA"], "deepchrome", "classification", FOLD, tmp_path / "x", config="tiny", epochs=1, precision="fp16")
+        train(
+            sim_datasets["cellA"],
+            "deepchrome",
+            "classification",
+            FOLD,
+            tmp_path / "x",
+            config="tiny",
+            epochs=1,
+            precision="fp16",
+        )
 
 
 def test_multiqc_custom_content_carries_the_summary():
@@ -483,23 +857,33 @@ def test_multiqc_custom_content_carries_the_summary():
 
     by_model = pd.DataFrame(
         {
-            "sample": ["cellA", "cellA", "cellB", "cellA"], "task": ["classification", "classification", "classification", "fold-change"],
-            "model": ["chromoformer", "deepchrome", "chromoformer", "chromoformer"], "roc_auc_mean": [0.91, 0.8, 0.85, np.nan],
-            "pearson_r_mean": [np.nan, np.nan, np.nan, 0.42], "folds": [4, 4, 4, 4],
+            "sample": ["cellA", "cellA", "cellB", "cellA"],
+            "task": ["classification", "classification", "classification", "fold-change"],
+            "model": ["chromoformer", "deepchrome", "chromoformer", "chromoformer"],
+            "roc_auc_mean": [0.91, 0.8, 0.85, np.nan],
+            "pearson_r_mean": [np.nan, np.nan, np.nan, 0.42],
+            "folds": [4, 4, 4, 4],
         }
     )
     text = general_stats(by_model)
     header = yaml.safe_load("\n".join(line[2:] for line in text.splitlines() if line.startswith("# ")))
     assert header["plot_type"] == "generalstats" and header["id"] == "chromoflow_general_stats"
     columns = {k: v for item in header["pconfig"] for k, v in item.items()}
-    assert columns["classification_chromoformer_roc_auc"]["min"] == 0.5 and columns["fold_change_chromoformer_pearson_r"]["min"] == -1.0
+    assert (
+        columns["classification_chromoformer_roc_auc"]["min"] == 0.5
+        and columns["fold_change_chromoformer_pearson_r"]["min"] == -1.0
+    )
     table = pd.read_csv(io.StringIO(text), sep="\t", comment="#", index_col=0)
     assert table.loc["cellA", "classification_chromoformer_roc_auc"] == pytest.approx(0.91)
     assert table.loc["cellB", "classification_chromoformer_roc_auc"] == pytest.approx(0.85)
-    assert np.isnan(table.loc["cellB", "classification_deepchrome_roc_auc"]) and table.loc["cellA", "fold_change_chromoformer_pearson_r"] == pytest.approx(0.42)
+    assert np.isnan(table.loc["cellB", "classification_deepchrome_roc_auc"]) and table.loc[
+        "cellA", "fold_change_chromoformer_pearson_r"
+    ] == pytest.approx(0.42)
     section = metrics_table(by_model)
     meta = yaml.safe_load("\n".join(line[2:] for line in section.splitlines() if line.startswith("# ")))
     assert meta["plot_type"] == "table" and meta["section_name"] == "chromoflow: held-out metrics"
     rows = pd.read_csv(io.StringIO(section), sep="\t", comment="#")
-    assert rows["Run"].tolist()[0] == "cellA · classification · chromoformer" and rows["roc_auc_mean"].iloc[0] == pytest.approx(0.91)
+    assert rows["Run"].tolist()[0] == "cellA · classification · chromoformer" and rows["roc_auc_mean"].iloc[
+        0
+    ] == pytest.approx(0.91)
     assert general_stats(by_model.iloc[0:0]) == "" and metrics_table(by_model.iloc[0:0]) == ""

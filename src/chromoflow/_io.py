@@ -18,8 +18,9 @@ import gzip
 import io
 import os
 import secrets
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Callable, Iterator
+from typing import IO
 
 from .errors import ChromoflowError
 
@@ -47,7 +48,9 @@ class _Outputs:
                 for rest, _ in self.files[k:]:
                     with contextlib.suppress(OSError):
                         rest.unlink()
-                raise write_problem(final, exc) or ChromoflowError(f"{final}: could not write it ({exc.strerror})") from None
+                raise write_problem(final, exc) or ChromoflowError(
+                    f"{final}: could not write it ({exc.strerror})"
+                ) from None
 
 
 _OUTPUTS: contextvars.ContextVar[_Outputs | None] = contextvars.ContextVar("chromoflow_outputs", default=None)
@@ -94,7 +97,9 @@ def check_destinations(files=(), folders=()) -> None:
         if not parent.is_dir():
             raise ChromoflowError(f"{path}: output folder {parent} does not exist")
         if not os.access(parent, os.W_OK | os.X_OK):
-            raise ChromoflowError(f"{path}: cannot write into {parent} (read-only or permission denied); choose an output folder you can write to")
+            raise ChromoflowError(
+                f"{path}: cannot write into {parent} (read-only or permission denied); choose an output folder you can write to"
+            )
     for path in folders:
         if path is None:
             continue
@@ -107,7 +112,9 @@ def check_destinations(files=(), folders=()) -> None:
         if not existing.is_dir():
             raise ChromoflowError(f"{path}: cannot create the folder: {existing} is not a folder")
         if not os.access(existing, os.W_OK | os.X_OK):
-            raise ChromoflowError(f"{path}: cannot write into {existing} (read-only or permission denied); choose an output folder you can write to")
+            raise ChromoflowError(
+                f"{path}: cannot write into {existing} (read-only or permission denied); choose an output folder you can write to"
+            )
 
 
 _NATIVE_WRITE_FAILED = False
@@ -142,7 +149,9 @@ def require_space(path, nbytes: int, what: str = "it") -> None:
     free = st.f_bavail * st.f_frsize
     need = int(nbytes * 1.05) + (1 << 20)
     if free < need:
-        raise ChromoflowError(f"{path}: {what} needs about {need / 2**20:.1f} MB, but only {free / 2**20:.1f} MB are free on that disk; free some space or choose another output folder")
+        raise ChromoflowError(
+            f"{path}: {what} needs about {need / 2**20:.1f} MB, but only {free / 2**20:.1f} MB are free on that disk; free some space or choose another output folder"
+        )
 
 
 # Errors that mean "the output cannot be written here", as opposed to bad input.
@@ -154,9 +163,13 @@ def write_problem(path, exc: BaseException) -> ChromoflowError | None:
     code = getattr(exc, "errno", None)
     text = str(exc)
     if code in _WRITE_ERRNOS or "No space left" in text or "Disk quota" in text or "errno = 28" in text:
-        return ChromoflowError(f"{path}: could not write it: {os.strerror(code) if code in _WRITE_ERRNOS else 'no space left on device'}; free some space or choose another output folder")
+        return ChromoflowError(
+            f"{path}: could not write it: {os.strerror(code) if code in _WRITE_ERRNOS else 'no space left on device'}; free some space or choose another output folder"
+        )
     if code in (errno.EACCES, errno.EPERM):
-        return ChromoflowError(f"{path}: could not write it: permission denied; choose an output folder you can write to")
+        return ChromoflowError(
+            f"{path}: could not write it: permission denied; choose an output folder you can write to"
+        )
     return None
 
 
@@ -169,7 +182,9 @@ def _temp_beside(path: Path) -> Path:
         except FileExistsError:
             continue
         except OSError as exc:
-            raise write_problem(path, exc) or ChromoflowError(f"{path}: could not create a file in {path.parent} ({exc.strerror})") from None
+            raise write_problem(path, exc) or ChromoflowError(
+                f"{path}: could not create a file in {path.parent} ({exc.strerror})"
+            ) from None
         os.close(fd)
         return tmp
     raise ChromoflowError(f"{path}: could not create a temporary file beside it")
@@ -231,7 +246,9 @@ def output_folder(path: str | os.PathLike) -> Iterator[Path]:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise write_problem(path, exc) or ChromoflowError(f"{path}: cannot create the output folder ({exc.strerror})") from None
+        raise write_problem(path, exc) or ChromoflowError(
+            f"{path}: cannot create the output folder ({exc.strerror})"
+        ) from None
     outputs = _OUTPUTS.get()
     if outputs is not None:
         outputs.folders.extend(created)  # removed with the block's temporaries if it fails
@@ -259,7 +276,7 @@ def open_text(path: str | os.PathLike) -> IO[str]:
         raise ChromoflowError(f"{path}: cannot read it ({exc.strerror})") from None
     if magic == b"\x1f\x8b":
         return _CheckedText(gzip.open(path, "rt", encoding="utf-8-sig"), path)
-    return _CheckedText(open(path, "rt", encoding="utf-8-sig"), path)
+    return _CheckedText(open(path, encoding="utf-8-sig"), path)
 
 
 class _CheckedText(io.TextIOBase):
@@ -272,7 +289,9 @@ class _CheckedText(io.TextIOBase):
         try:
             return fn(*args)
         except UnicodeDecodeError as exc:
-            raise ChromoflowError(f"{self._path}: not UTF-8 text (byte {exc.start} of a block: {exc.reason}); is it a binary or differently encoded file?") from None
+            raise ChromoflowError(
+                f"{self._path}: not UTF-8 text (byte {exc.start} of a block: {exc.reason}); is it a binary or differently encoded file?"
+            ) from None
         except (EOFError, gzip.BadGzipFile, OSError) as exc:
             raise ChromoflowError(f"{self._path}: damaged or truncated file ({type(exc).__name__}: {exc})") from None
 

@@ -13,7 +13,7 @@ and BEDPE.
 from __future__ import annotations
 
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -31,7 +31,16 @@ def lines(path: str | os.PathLike, comments: tuple[str, ...] = (), sep: str = "\
             yield no, text.split(sep)
 
 
-def read_table(path, required: list[str], what: str, hint: str = "", dtype=None, allow_empty: bool = False, comments: tuple[str, ...] = (), skip: int = 0):
+def read_table(
+    path,
+    required: list[str],
+    what: str,
+    hint: str = "",
+    dtype=None,
+    allow_empty: bool = False,
+    comments: tuple[str, ...] = (),
+    skip: int = 0,
+):
     """A tab-separated table with a header line, validated: one-line errors for every way it can be broken.
 
     Raises for a missing/empty/binary file, a missing required column, a
@@ -53,7 +62,9 @@ def read_table(path, required: list[str], what: str, hint: str = "", dtype=None,
     head_no, header = head
     missing = [c for c in required if c not in header]
     if missing:
-        raise ChromoflowError(f"{path}: missing column(s) {', '.join(missing)}; expected a tab-separated {what} with header {' '.join(required)}{suffix}")
+        raise ChromoflowError(
+            f"{path}: missing column(s) {', '.join(missing)}; expected a tab-separated {what} with header {' '.join(required)}{suffix}"
+        )
     if len(set(header)) != len(header):
         dup = next(c for c in header if header.count(c) > 1)
         raise ChromoflowError(f"{path} line {head_no}: column {dup!r} appears twice")
@@ -65,7 +76,11 @@ def read_table(path, required: list[str], what: str, hint: str = "", dtype=None,
         numbers.append(no)
     if not rows and not allow_empty:
         raise ChromoflowError(f"{path}: no rows below the header; the {what} is empty")
-    frame = pd.DataFrame(rows, columns=header, dtype=object) if rows else pd.DataFrame({c: pd.Series(dtype=object) for c in header})
+    frame = (
+        pd.DataFrame(rows, columns=header, dtype=object)
+        if rows
+        else pd.DataFrame({c: pd.Series(dtype=object) for c in header})
+    )
     for col, kind in (dtype or {}).items():
         if col in frame.columns and kind is not str:
             frame[col] = frame[col].astype(kind)
@@ -99,7 +114,9 @@ def numeric_columns(frame, path, columns, required=(), choices: dict | None = No
             bad = ~frame[col].isin(list(allowed))
             if bad.any():
                 i = int(np.flatnonzero(bad.to_numpy())[0])
-                raise ChromoflowError(f"{path} line {row_line(frame, i)}, column {col!r}: {frame[col].iat[i]!r} is not one of {', '.join(map(str, allowed))}")
+                raise ChromoflowError(
+                    f"{path} line {row_line(frame, i)}, column {col!r}: {frame[col].iat[i]!r} is not one of {', '.join(map(str, allowed))}"
+                )
     for col in columns:
         if col not in frame.columns:
             continue
@@ -111,7 +128,9 @@ def numeric_columns(frame, path, columns, required=(), choices: dict | None = No
             bad |= empty
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ChromoflowError(f"{path} line {row_line(frame, i)}, column {col!r}: must be a finite number, got {frame[col].iat[i]!r}")
+            raise ChromoflowError(
+                f"{path} line {row_line(frame, i)}, column {col!r}: must be a finite number, got {frame[col].iat[i]!r}"
+            )
         frame[col] = values.where(~empty, np.nan).astype(float)
     return frame
 
@@ -170,5 +189,7 @@ def column(rows, lines, idx: int, path, name: str, kind=int) -> np.ndarray:
         try:
             kind(v)
         except ValueError:
-            raise at_line(path, int(no), f"{name} must be {'an integer' if kind is int else 'a number'}, got {v!r}") from None
+            raise at_line(
+                path, int(no), f"{name} must be {'an integer' if kind is int else 'a number'}, got {v!r}"
+            ) from None
     raise AssertionError("unreachable")

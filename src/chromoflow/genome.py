@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -40,9 +40,7 @@ def style(names: Iterable[str]) -> str:
     return repr(names[0]) if names else "no chromosomes"
 
 
-def missing_chroms(
-    needed: Iterable[str], available: Iterable[str], needed_src: str, available_src: str
-) -> set[str]:
+def missing_chroms(needed: Iterable[str], available: Iterable[str], needed_src: str, available_src: str) -> set[str]:
     """Chromosomes in ``needed`` that ``available`` lacks.
 
     Raises a clear error when *none* of them is available but they would match
@@ -99,16 +97,22 @@ class ChromAliases:
                 self._group[n] = names
 
     @classmethod
-    def read(cls, path) -> "ChromAliases":
+    def read(cls, path) -> ChromAliases:
         from ._tables import lines
 
         rows = [f for _, f in lines(path)]
         if not rows:
-            raise ChromoflowError(f"{path}: empty chromosome alias file; expected UCSC's chromAlias.txt for the assembly")
+            raise ChromoflowError(
+                f"{path}: empty chromosome alias file; expected UCSC's chromAlias.txt for the assembly"
+            )
         header = rows[0][0].startswith("#")
         body = rows[1:] if header else rows
         body = [r for r in body if not r[0].startswith("#")]
-        table_layout = not header and all(len(r) == 3 for r in body) and sum(r[2].strip().lower() in _ALIAS_SOURCES for r in body) >= len(body) / 2
+        table_layout = (
+            not header
+            and all(len(r) == 3 for r in body)
+            and sum(r[2].strip().lower() in _ALIAS_SOURCES for r in body) >= len(body) / 2
+        )
         if table_layout:
             by_chrom: dict[str, list[str]] = {}
             for alias, chrom, _ in body:
@@ -117,7 +121,9 @@ class ChromAliases:
         else:
             groups = [[x.strip() for x in r] for r in body]
         if not groups or all(len(g) < 2 for g in groups):
-            raise ChromoflowError(f"{path}: no chromosome with two names; expected UCSC's chromAlias.txt (a '# ucsc ...' header and one line per chromosome, or alias/chrom/source lines)")
+            raise ChromoflowError(
+                f"{path}: no chromosome with two names; expected UCSC's chromAlias.txt (a '# ucsc ...' header and one line per chromosome, or alias/chrom/source lines)"
+            )
         return cls(groups, str(path))
 
     def translate(self, name: str, available) -> str:

@@ -15,7 +15,19 @@ from .. import __version__
 from ..log import NOTE
 from ._base import SafeGroup, setup_logging
 
-SUBCOMMANDS = ("genes", "pcres", "dataset", "import-binned", "train", "predict", "perturb", "summarize", "report", "simulate", "coverage")
+SUBCOMMANDS = (
+    "genes",
+    "pcres",
+    "dataset",
+    "import-binned",
+    "train",
+    "predict",
+    "perturb",
+    "summarize",
+    "report",
+    "simulate",
+    "coverage",
+)
 
 
 @click.group(cls=SafeGroup, context_settings={"help_option_names": ["-h", "--help"]})

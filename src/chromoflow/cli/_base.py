@@ -107,7 +107,9 @@ class SafeCommand(click.Command):
             click.echo("Error: interrupted; outputs in progress were removed", err=True)
             ctx.exit(130)
         except Interrupted as exc:
-            click.echo(f"Error: stopped by {signal.Signals(exc.signum).name}; outputs in progress were removed", err=True)
+            click.echo(
+                f"Error: stopped by {signal.Signals(exc.signum).name}; outputs in progress were removed", err=True
+            )
             ctx.exit(128 + exc.signum)
         except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
             if os.environ.get("CHROMOFLOW_DEBUG"):

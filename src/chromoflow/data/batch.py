@@ -100,7 +100,9 @@ class PackedBatch:
                 return {k: to_device(v, device, floating) for k, v in value.items()}
             return to_device(value, device, floating)
 
-        return PackedBatch(**{f.name: move(getattr(self, f.name), f.metadata.get("floating", False)) for f in fields(self)})
+        return PackedBatch(
+            **{f.name: move(getattr(self, f.name), f.metadata.get("floating", False)) for f in fields(self)}
+        )
 
     # ---------------------------------------------------- new batches (host)
     def select(self, rows) -> PackedBatch:
@@ -147,11 +149,24 @@ class PackedBatch:
         if gene_rows is not None:
             pick = lambda x: None if x is None else x[gene_rows]  # noqa: E731
             per_gene = {
-                "index": self.index[gene_rows], "promoter": {b: x[gene_rows] for b, x in self.promoter.items()},
-                "pcre_length": self.pcre_length[gene_rows], "pcre_score": self.pcre_score[gene_rows],
-                "label": pick(self.label), "target": pick(self.target), "strand": pick(self.strand), "promoter_source": pick(self.promoter_source),
+                "index": self.index[gene_rows],
+                "promoter": {b: x[gene_rows] for b, x in self.promoter.items()},
+                "pcre_length": self.pcre_length[gene_rows],
+                "pcre_score": self.pcre_score[gene_rows],
+                "label": pick(self.label),
+                "target": pick(self.target),
+                "strand": pick(self.strand),
+                "promoter_source": pick(self.promoter_source),
             }
-        return replace(self, pcre_slots=np.asarray(new_slots, np.int64), pcre_bins=bins, pcre_bin_slot=bin_slot, pcre_bin_pos=bin_pos, pcre_bin_source=bin_source, **per_gene)
+        return replace(
+            self,
+            pcre_slots=np.asarray(new_slots, np.int64),
+            pcre_bins=bins,
+            pcre_bin_slot=bin_slot,
+            pcre_bin_pos=bin_pos,
+            pcre_bin_source=bin_source,
+            **per_gene,
+        )
 
     # -------------------------------------------------------------- dense
     def dense_pcres(self) -> dict:
@@ -166,7 +181,9 @@ class PackedBatch:
         return out
 
     @classmethod
-    def from_dense(cls, promoter: dict, pcre_length, pcre_score, pcre: dict, index=None, label=None, target=None, strand=None) -> PackedBatch:
+    def from_dense(
+        cls, promoter: dict, pcre_length, pcre_score, pcre: dict, index=None, label=None, target=None, strand=None
+    ) -> PackedBatch:
         """A batch from padded inputs ({b: (B, P, S_b, M)} pCRE bins, e.g. the official loader's): only each filled
         slot's bins, located by the pCRE lengths, are kept; what is in the padding is ignored."""
         length = np.asarray(pcre_length)
@@ -181,7 +198,19 @@ class PackedBatch:
             bin_slot[b] = np.repeat(np.arange(len(flat)), n)
             bin_pos[b] = pos
         index = np.arange(B) if index is None else index
-        return cls(index=index, promoter=promoter, pcre_length=length, pcre_score=np.asarray(pcre_score), pcre_slots=flat, pcre_bins=bins, pcre_bin_slot=bin_slot, pcre_bin_pos=bin_pos, label=label, target=target, strand=strand)
+        return cls(
+            index=index,
+            promoter=promoter,
+            pcre_length=length,
+            pcre_score=np.asarray(pcre_score),
+            pcre_slots=flat,
+            pcre_bins=bins,
+            pcre_bin_slot=bin_slot,
+            pcre_bin_pos=bin_pos,
+            label=label,
+            target=target,
+            strand=strand,
+        )
 
 
 class Resident:

@@ -75,7 +75,9 @@ class GeneDataset:
             counts = n_bins(lengths, b)
             offset = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
             if offset[-1] != len(self.pcre_features[b]):
-                raise ChromoflowError(f"{self.path}: pCRE features at {b} bp do not match the pCRE lengths; the file is corrupt, rebuild it with 'chromoflow dataset'")
+                raise ChromoflowError(
+                    f"{self.path}: pCRE features at {b} bp do not match the pCRE lengths; the file is corrupt, rebuild it with 'chromoflow dataset'"
+                )
             self.pcre_bin_offset[b] = offset
         self._pcre_offset = self.genes["pcre_offset"].to_numpy(np.int64)
         self._pcre_count = self.genes["pcre_count"].to_numpy(np.int64)
@@ -84,27 +86,33 @@ class GeneDataset:
 
     # ------------------------------------------------------------------ loading
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "GeneDataset":
+    def load(cls, path: str | os.PathLike) -> GeneDataset:
         path = Path(path)
         if not path.is_file():
             raise ChromoflowError(f"{path}: dataset file does not exist")
         try:
             h5 = h5py.File(path, "r")
         except OSError:
-            raise ChromoflowError(f"{path}: not a readable HDF5 file (damaged, truncated or another format); build datasets with 'chromoflow dataset'") from None
+            raise ChromoflowError(
+                f"{path}: not a readable HDF5 file (damaged, truncated or another format); build datasets with 'chromoflow dataset'"
+            ) from None
         try:
             with h5:
                 return cls._read(path, h5)
         except (KeyError, OSError, ValueError, TypeError, IndexError) as exc:
-            raise ChromoflowError(f"{path}: damaged dataset ({type(exc).__name__}: {' '.join(str(exc).split())[:120]}); rebuild it with 'chromoflow dataset'") from None
+            raise ChromoflowError(
+                f"{path}: damaged dataset ({type(exc).__name__}: {' '.join(str(exc).split())[:120]}); rebuild it with 'chromoflow dataset'"
+            ) from None
 
     @classmethod
-    def _read(cls, path: Path, h5) -> "GeneDataset":
+    def _read(cls, path: Path, h5) -> GeneDataset:
         attrs = {k: _attr(v) for k, v in h5.attrs.items()}
         if attrs.get("format") != FORMAT:
             raise ChromoflowError(f"{path}: not a chromoflow dataset (no format={FORMAT!r} attribute)")
         if int(attrs.get("format_version", 0)) > FORMAT_VERSION:
-            raise ChromoflowError(f"{path}: dataset format version {attrs['format_version']} is newer than this chromoflow understands ({FORMAT_VERSION}); upgrade chromoflow")
+            raise ChromoflowError(
+                f"{path}: dataset format version {attrs['format_version']} is newer than this chromoflow understands ({FORMAT_VERSION}); upgrade chromoflow"
+            )
         g = h5["genes"]
         n = len(g["gene_id"])
         genes = pd.DataFrame(
@@ -250,8 +258,11 @@ def create_dataset_file(h5, attrs: dict, genes: pd.DataFrame, pcres: pd.DataFram
     h5.attrs.update(
         {
             **{k: v for k, v in attrs.items() if k not in ("marks", "bin_sizes")},
-            "format": FORMAT, "format_version": FORMAT_VERSION, "chromoflow_version": __version__,
-            "marks": np.array(list(attrs["marks"]), dtype=object), "bin_sizes": np.array(bin_sizes, np.int64),
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "chromoflow_version": __version__,
+            "marks": np.array(list(attrs["marks"]), dtype=object),
+            "bin_sizes": np.array(bin_sizes, np.int64),
         }
     )
     counts, offset = pcre_counts(pcres, G)
@@ -280,7 +291,9 @@ def create_dataset_file(h5, attrs: dict, genes: pd.DataFrame, pcres: pd.DataFram
     lengths = (pcres["end"] - pcres["start"]).to_numpy()
     window = int(attrs["window"])
     promoter = {b: h5.create_dataset(f"promoter/{b}", (G, window // b, M), np.float32) for b in bin_sizes}
-    features = {b: h5.create_dataset(f"pcres/features/{b}", (int(n_bins(lengths, b).sum()), M), np.float32) for b in bin_sizes}
+    features = {
+        b: h5.create_dataset(f"pcres/features/{b}", (int(n_bins(lengths, b).sum()), M), np.float32) for b in bin_sizes
+    }
     return promoter, features
 
 

@@ -20,7 +20,14 @@ from .dataset import GeneDataset
 
 
 def dataset_info(ds: GeneDataset) -> dict:
-    return {"sample": ds.sample, "marks": ds.marks, "bin_sizes": ds.bin_sizes, "window": ds.window, "max_pcres": ds.max_pcres, "path": str(ds.path)}
+    return {
+        "sample": ds.sample,
+        "marks": ds.marks,
+        "bin_sizes": ds.bin_sizes,
+        "window": ds.window,
+        "max_pcres": ds.max_pcres,
+        "path": str(ds.path),
+    }
 
 
 def match_marks(ds: GeneDataset, wanted: list[str], source: str) -> None:
@@ -28,7 +35,9 @@ def match_marks(ds: GeneDataset, wanted: list[str], source: str) -> None:
     have = {m.lower(): i for i, m in enumerate(ds.marks)}
     missing = [m for m in wanted if m.lower() not in have]
     if missing:
-        raise ChromoflowError(f"{ds.path}: the model ({source}) needs marks {', '.join(wanted)}; the dataset has {', '.join(ds.marks)} (missing {', '.join(missing)})")
+        raise ChromoflowError(
+            f"{ds.path}: the model ({source}) needs marks {', '.join(wanted)}; the dataset has {', '.join(ds.marks)} (missing {', '.join(missing)})"
+        )
     order = [have[m.lower()] for m in wanted]
     if order != list(range(len(ds.marks))):
         ds.select_marks(order)
@@ -41,8 +50,14 @@ class TaskData:
         if task == "fold-change":
             if reference is None:
                 raise ChromoflowError("--task fold-change needs --reference B.h5 (the second sample)")
-            if reference.marks != dataset.marks or reference.bin_sizes != dataset.bin_sizes or reference.window != dataset.window:
-                raise ChromoflowError(f"{reference.path}: marks/bin sizes/window differ from {dataset.path}; build both samples with the same options")
+            if (
+                reference.marks != dataset.marks
+                or reference.bin_sizes != dataset.bin_sizes
+                or reference.window != dataset.window
+            ):
+                raise ChromoflowError(
+                    f"{reference.path}: marks/bin sizes/window differ from {dataset.path}; build both samples with the same options"
+                )
             pos_b = pd.Series(np.arange(len(reference)), index=reference.genes["gene_id"].to_numpy())
             ib = pos_b.reindex(genes["gene_id"].to_numpy()).to_numpy()
             shared = ~np.isnan(ib)
@@ -52,7 +67,10 @@ class TaskData:
                 warn(f"{int((~shared).sum())} genes of {dataset.path} are not in {reference.path}; left out")
             self.idx_a = np.flatnonzero(shared)
             self.idx_b = ib[shared].astype(np.int64)
-            truth = genes["target"].to_numpy(np.float64)[self.idx_a] - reference.genes["target"].to_numpy(np.float64)[self.idx_b]
+            truth = (
+                genes["target"].to_numpy(np.float64)[self.idx_a]
+                - reference.genes["target"].to_numpy(np.float64)[self.idx_b]
+            )
             self.known = np.isfinite(truth)
         else:
             if reference is not None:
@@ -75,14 +93,22 @@ class TaskData:
 
     def require_truth(self) -> None:
         if not self.known.any():
-            what = {"classification": "labels", "regression": "expression values", "fold-change": "expression values in both samples"}[self.task]
-            raise ChromoflowError(f"{self.a.path}: no gene has {what}; rebuild the dataset with --expression to train --task {self.task}")
+            what = {
+                "classification": "labels",
+                "regression": "expression values",
+                "fold-change": "expression values in both samples",
+            }[self.task]
+            raise ChromoflowError(
+                f"{self.a.path}: no gene has {what}; rebuild the dataset with --expression to train --task {self.task}"
+            )
 
     def split(self, fold: int):
         """(training pool, held-out) positions: fold ``fold`` is held out; fold 0 is in neither."""
         folds = sorted(set(self.fold[self.fold > 0].tolist()))
         if fold not in folds:
-            raise ChromoflowError(f"fold {fold} has no genes in {self.a.path} (folds present: {', '.join(map(str, folds)) or 'none'})")
+            raise ChromoflowError(
+                f"fold {fold} has no genes in {self.a.path} (folds present: {', '.join(map(str, folds)) or 'none'})"
+            )
         test = np.flatnonzero((self.fold == fold) & self.known)
         pool = np.flatnonzero((self.fold != fold) & (self.fold > 0) & self.known)
         if not len(test):
@@ -94,7 +120,10 @@ class TaskData:
     def make_resident(self, device, bin_sizes, force: bool = False) -> bool:
         """Keep the feature arrays on ``device`` (when they fit, or ``force``); returns whether they are."""
         if force or Resident.fits(self.a, device):
-            self.resident = (Resident(self.a, device, bin_sizes), Resident(self.b, device, bin_sizes) if self.b is not None else None)
+            self.resident = (
+                Resident(self.a, device, bin_sizes),
+                Resident(self.b, device, bin_sizes) if self.b is not None else None,
+            )
         return self.resident is not None
 
     def batch(self, positions: np.ndarray, inputs) -> tuple[PackedBatch, PackedBatch | None]:
@@ -107,7 +136,9 @@ class TaskData:
 
     def device_batches(self, positions: np.ndarray, inputs, device) -> tuple[PackedBatch, PackedBatch | None]:
         """:meth:`batch` on ``device``, features gathered there when they are kept there."""
-        return tuple(None if x is None else self._complete(x.to(device), k) for k, x in enumerate(self.batch(positions, inputs)))
+        return tuple(
+            None if x is None else self._complete(x.to(device), k) for k, x in enumerate(self.batch(positions, inputs))
+        )
 
     def _complete(self, batch: PackedBatch, which: int) -> PackedBatch:
         return self.resident[which].complete(batch) if batch.promoter_source is not None else batch
@@ -134,7 +165,7 @@ class TaskData:
                         return
                     a, b = self.device_batches(chunk, inputs, device)
                     q.put((chunk, a, b, to_device(self.truth[chunk], device, floating=True)))
-            except BaseException as exc:  # surfaced in the consumer
+            except BaseException as exc:  # noqa: BLE001 - any failure, interrupts too, is raised again in the consumer
                 q.put(exc)
             q.put(done)
 

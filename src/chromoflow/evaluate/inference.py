@@ -39,7 +39,11 @@ class Inference:
 
 
 def load_for_inference(
-    checkpoint: str | os.PathLike, dataset: str | os.PathLike, reference: str | os.PathLike | None = None, device: str = "auto", others=()
+    checkpoint: str | os.PathLike,
+    dataset: str | os.PathLike,
+    reference: str | os.PathLike | None = None,
+    device: str = "auto",
+    others=(),
 ) -> Inference:
     """Load a checkpoint and the datasets it reads, or fail with one line.
 

@@ -102,7 +102,9 @@ def fold_change_metrics(target, pred, min_abs: float = 1.0) -> dict:
     out = regression_metrics(target, pred)
     target, pred = np.asarray(target, np.float64), np.asarray(pred, np.float64)
     changed = np.abs(target) >= min_abs
-    out["direction_accuracy"] = float(np.mean(np.sign(pred[changed]) == np.sign(target[changed]))) if changed.any() else float("nan")
+    out["direction_accuracy"] = (
+        float(np.mean(np.sign(pred[changed]) == np.sign(target[changed]))) if changed.any() else float("nan")
+    )
     out["n_changed"] = int(changed.sum())
     return out
 

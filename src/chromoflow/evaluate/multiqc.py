@@ -48,21 +48,30 @@ def general_stats(by_model: pd.DataFrame) -> str:
             continue
         key = f"{task}_{model}_{metric}".replace("-", "_")
         low, high = _RANGE[metric]
-        columns.append([
-            f"    - {key}:",
-            f"        title: '{_TITLE[metric]} {model} {_TASK_SHORT[task]}'",
-            f"        description: 'chromoflow: held-out {metric.replace('_', ' ')} of {model}, {task} (mean over folds)'",
-            f"        min: {low}",
-            f"        max: {high}",
-            "        scale: 'RdYlGn'",
-            "        format: '{:,.3f}'",
-        ])
+        columns.append(
+            [
+                f"    - {key}:",
+                f"        title: '{_TITLE[metric]} {model} {_TASK_SHORT[task]}'",
+                f"        description: 'chromoflow: held-out {metric.replace('_', ' ')} of {model}, {task} (mean over folds)'",
+                f"        min: {low}",
+                f"        max: {high}",
+                "        scale: 'RdYlGn'",
+                "        format: '{:,.3f}'",
+            ]
+        )
         for sample, value in zip(part["sample"], part[f"{metric}_mean"]):
             rows.setdefault(str(sample), {})[key] = value
     if not columns:
         return ""
     keys = [c[0].strip()[2:-1] for c in columns]
-    head = _header(["id: 'chromoflow_general_stats'", "plot_type: 'generalstats'", "pconfig:", *[line for c in columns for line in c]])
+    head = _header(
+        [
+            "id: 'chromoflow_general_stats'",
+            "plot_type: 'generalstats'",
+            "pconfig:",
+            *[line for c in columns for line in c],
+        ]
+    )
     body = "Sample\t" + "\t".join(keys) + "\n"
     for sample, values in rows.items():
         body += sample + "\t" + "\t".join("" if pd.isna(values.get(k)) else f"{values[k]:.6g}" for k in keys) + "\n"
@@ -73,18 +82,23 @@ def metrics_table(by_model: pd.DataFrame) -> str:
     """A table section: one row per sample x task x model, every metric's mean and sd over folds."""
     if by_model.empty:
         return ""
-    head = _header([
-        "id: 'chromoflow_metrics_table'",
-        "section_name: 'chromoflow: held-out metrics'",
-        "description: 'Gene expression predicted from histone marks and 3D contacts, scored on held-out genes only: mean and sd over folds per sample, task and model (summary/metrics_by_model.tsv).'",
-        "plot_type: 'table'",
-        "pconfig:",
-        "    id: 'chromoflow_metrics_table_plot'",
-        "    title: 'chromoflow: held-out metrics'",
-        "    col1_header: 'Run'",
-    ])
+    head = _header(
+        [
+            "id: 'chromoflow_metrics_table'",
+            "section_name: 'chromoflow: held-out metrics'",
+            "description: 'Gene expression predicted from histone marks and 3D contacts, scored on held-out genes only: "
+            "mean and sd over folds per sample, task and model (summary/metrics_by_model.tsv).'",
+            "plot_type: 'table'",
+            "pconfig:",
+            "    id: 'chromoflow_metrics_table_plot'",
+            "    title: 'chromoflow: held-out metrics'",
+            "    col1_header: 'Run'",
+        ]
+    )
     frame = by_model.copy()
-    frame.insert(0, "Run", frame["sample"].astype(str) + " · " + frame["task"].astype(str) + " · " + frame["model"].astype(str))
+    frame.insert(
+        0, "Run", frame["sample"].astype(str) + " · " + frame["task"].astype(str) + " · " + frame["model"].astype(str)
+    )
     return head + frame.to_csv(sep="\t", index=False, float_format="%.6g")
 
 

@@ -16,7 +16,12 @@ def history(rows: list[dict], headline: str, path, title: str = "") -> None:
     for part, style in (("train", "-o"), ("val", "-s"), ("heldout", "-^")):
         if rows and f"{part}_loss" in rows[0]:
             axes[0].plot(epochs, [r[f"{part}_loss"] for r in rows], style, label=part)
-            axes[1].plot(epochs, [np.nan if r.get(f"{part}_{headline}") is None else r[f"{part}_{headline}"] for r in rows], style, label=part)
+            axes[1].plot(
+                epochs,
+                [np.nan if r.get(f"{part}_{headline}") is None else r[f"{part}_{headline}"] for r in rows],
+                style,
+                label=part,
+            )
     axes[0].set(xlabel="epoch", ylabel="loss")
     axes[1].set(xlabel="epoch", ylabel=headline)
     for ax in axes:

@@ -57,13 +57,19 @@ from .predictions import (
 _FOLD_IN_NAME = re.compile(r"fold[-_]?(\d+)", re.I)
 
 
-def heldout_status(info: dict, genes: pd.DataFrame, checkpoint, heldout_fold: int | None = None) -> tuple[np.ndarray | None, str]:
+def heldout_status(
+    info: dict, genes: pd.DataFrame, checkpoint, heldout_fold: int | None = None
+) -> tuple[np.ndarray | None, str]:
     """(1/0 per gene or None if unknown, how it was decided) for the genes of a dataset."""
     if heldout_fold is not None and info["source"] != "official":
-        raise ChromoflowError(f"{checkpoint}: --heldout-fold is for official checkpoints; a chromoflow model knows its training genes")
+        raise ChromoflowError(
+            f"{checkpoint}: --heldout-fold is for official checkpoints; a chromoflow model knows its training genes"
+        )
     if info["source"] == "chromoflow" and info.get("trained_genes"):
         trained = set(info["trained_genes"])
-        return np.array([g not in trained for g in genes["gene_id"]], np.int64), f"genes not among the {len(trained)} the model was trained on"
+        return np.array(
+            [g not in trained for g in genes["gene_id"]], np.int64
+        ), f"genes not among the {len(trained)} the model was trained on"
     if info["source"] == "official":
         fold = heldout_fold
         how = "--heldout-fold"
@@ -73,10 +79,15 @@ def heldout_status(info: dict, genes: pd.DataFrame, checkpoint, heldout_fold: in
                 fold, how = int(m[-1]), "its file name"
         if fold is not None:
             if fold not in OFFICIAL_FOLDS:
-                raise ChromoflowError(f"{checkpoint}: held-out fold {fold} ({how}) is not one of the published folds 1-4")
+                raise ChromoflowError(
+                    f"{checkpoint}: held-out fold {fold} ({how}) is not one of the published folds 1-4"
+                )
             chroms = set(OFFICIAL_FOLDS[fold])
             held = np.array([canonical(c) in chroms for c in genes["chrom"]], np.int64)
-            return held, f"published fold {fold} (from {how}): chromosomes {', '.join('chr' + c for c in OFFICIAL_FOLDS[fold])}"
+            return (
+                held,
+                f"published fold {fold} (from {how}): chromosomes {', '.join('chr' + c for c in OFFICIAL_FOLDS[fold])}",
+            )
     return None, "unknown (the checkpoint does not say which genes it was trained on)"
 
 
@@ -103,7 +114,9 @@ def predict(
         positions = np.flatnonzero(data.fold == fold)
         if not len(positions):
             present = sorted(set(data.fold.tolist()))
-            raise ChromoflowError(f"fold {fold} has no genes in {ds.path} (folds present: {', '.join(map(str, present))})")
+            raise ChromoflowError(
+                f"fold {fold} has no genes in {ds.path} (folds present: {', '.join(map(str, present))})"
+            )
     want_attention = attention is not None
     if want_attention and model.attention is None:
         raise ChromoflowError(f"--attention: {info['name']} has no promoter-to-pCRE or mark attention to report")
@@ -112,7 +125,9 @@ def predict(
     model.eval()
     stream = data.stream(positions, batch_size, model.inputs, dev)
     with torch.no_grad():
-        for chunk, a, b, _ in progress(stream, total=n_batches(len(positions), batch_size, False), desc="predict", unit="batch"):
+        for _chunk, a, b, _ in progress(
+            stream, total=n_batches(len(positions), batch_size, False), desc="predict", unit="batch"
+        ):
             with autocast(dev, bf16):
                 if want_attention:
                     out, weights = objective.outputs(model, task, a, b, need_weights=True)
@@ -123,12 +138,27 @@ def predict(
     pred = torch.cat(preds).cpu().numpy() if preds else np.zeros(0)
     frame = prediction_frame(data, positions, pred, heldout=None if held is None else held[positions])
     n_held = int(frame["heldout"].fillna(0).sum()) if held is not None else None
-    note(f"{output}: held-out genes: {rule}" + (f"; {n_held} of {len(frame)} predicted genes are held out and scored" if n_held is not None else "; predictions are not scored"))
+    note(
+        f"{output}: held-out genes: {rule}"
+        + (
+            f"; {n_held} of {len(frame)} predicted genes are held out and scored"
+            if n_held is not None
+            else "; predictions are not scored"
+        )
+    )
     origin = {
-        "checkpoint": str(checkpoint), "source": info["source"], "model": info["name"], "task": task,
-        "trained_on": (info.get("dataset") or {}).get("sample"), "reference": (info.get("reference") or {}).get("sample") if info.get("reference") else None,
+        "checkpoint": str(checkpoint),
+        "source": info["source"],
+        "model": info["name"],
+        "task": task,
+        "trained_on": (info.get("dataset") or {}).get("sample"),
+        "reference": (info.get("reference") or {}).get("sample") if info.get("reference") else None,
         "fold": info.get("fold") if info["source"] == "chromoflow" else (heldout_fold or _fold_from_name(checkpoint)),
-        "heldout_rule": rule, "n_predicted": len(frame), "n_heldout": n_held, "dataset": str(dataset), "sample": ds.sample,
+        "heldout_rule": rule,
+        "n_predicted": len(frame),
+        "n_heldout": n_held,
+        "dataset": str(dataset),
+        "sample": ds.sample,
     }
     with all_or_nothing():
         _write_outputs(frame, output, bed, task, want_attention, att_parts, data, positions, info, ds, attention, model)
@@ -137,7 +167,9 @@ def predict(
     return frame
 
 
-def _write_outputs(frame, output, bed, task, want_attention, att_parts, data, positions, info, ds, attention, model) -> None:
+def _write_outputs(
+    frame, output, bed, task, want_attention, att_parts, data, positions, info, ds, attention, model
+) -> None:
     write_predictions(frame, output)
     if bed is not None:
         write_tss_track(frame, bed, task)
@@ -155,7 +187,21 @@ def _fold_from_name(checkpoint) -> int | None:
     return int(m[-1]) if m else None
 
 
-BEDPE_ATTENTION_COLUMNS = ["chrom1", "start1", "end1", "chrom2", "start2", "end2", "name", "score", "strand1", "strand2", "gene_name", "rank", "interaction_score"]
+BEDPE_ATTENTION_COLUMNS = [
+    "chrom1",
+    "start1",
+    "end1",
+    "chrom2",
+    "start2",
+    "end2",
+    "name",
+    "score",
+    "strand1",
+    "strand2",
+    "gene_name",
+    "rank",
+    "interaction_score",
+]
 
 
 def write_pcre_attention(ds: GeneDataset, gene_idx, att, path, bin_sizes) -> None:
@@ -173,10 +219,19 @@ def write_pcre_attention(ds: GeneDataset, gene_idx, att, path, bin_sizes) -> Non
     genes, pcres = ds.genes, ds.pcres
     frame = pd.DataFrame(
         {
-            "chrom1": genes["chrom"].to_numpy()[g], "start1": genes["tss"].to_numpy()[g], "end1": genes["tss"].to_numpy()[g] + 1,
-            "chrom2": pcres["chrom"].to_numpy()[p], "start2": pcres["start"].to_numpy()[p], "end2": pcres["end"].to_numpy()[p],
-            "name": genes["gene_id"].to_numpy()[g], "score": per_res.mean(0), "strand1": genes["strand"].to_numpy()[g], "strand2": ".",
-            "gene_name": genes["gene_name"].to_numpy()[g], "rank": s + 1, "interaction_score": pcres["score"].to_numpy()[p],
+            "chrom1": genes["chrom"].to_numpy()[g],
+            "start1": genes["tss"].to_numpy()[g],
+            "end1": genes["tss"].to_numpy()[g] + 1,
+            "chrom2": pcres["chrom"].to_numpy()[p],
+            "start2": pcres["start"].to_numpy()[p],
+            "end2": pcres["end"].to_numpy()[p],
+            "name": genes["gene_id"].to_numpy()[g],
+            "score": per_res.mean(0),
+            "strand1": genes["strand"].to_numpy()[g],
+            "strand2": ".",
+            "gene_name": genes["gene_name"].to_numpy()[g],
+            "rank": s + 1,
+            "interaction_score": pcres["score"].to_numpy()[p],
             **{f"attention_{b}": per_res[i] for i, b in enumerate(bin_sizes)},
         }
     )
@@ -186,7 +241,12 @@ def write_pcre_attention(ds: GeneDataset, gene_idx, att, path, bin_sizes) -> Non
             frame.to_csv(fh, sep="\t", header=False, index=False, float_format="%.6g")
     filled = np.concatenate([np.ones((len(slots), 1), bool), slots >= 0], axis=1)
     heat = np.where(filled[None], att, np.nan)
-    plots.attention_by_rank(np.nanmean(heat, axis=1), bin_sizes, f"{path}.png", title=f"{ds.sample}: promoter attention to its pCREs ({len(gene_idx)} genes)")
+    plots.attention_by_rank(
+        np.nanmean(heat, axis=1),
+        bin_sizes,
+        f"{path}.png",
+        title=f"{ds.sample}: promoter attention to its pCREs ({len(gene_idx)} genes)",
+    )
 
 
 def write_mark_attention(ds: GeneDataset, gene_idx, alpha, beta, path) -> None:

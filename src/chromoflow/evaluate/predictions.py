@@ -88,9 +88,14 @@ def write_tss_track(frame: pd.DataFrame, path, task: str) -> None:
             scaled = (pred - lo) / (hi - lo) * 1000 if hi > lo else np.full(len(pred), 500.0)
         track = pd.DataFrame(
             {
-                "chrom": f["chrom"].to_numpy(), "start": start, "end": start + 1, "name": f["gene_id"].to_numpy(),
-                "score": np.clip(np.round(scaled), 0, 1000).astype(np.int64), "strand": f["strand"].to_numpy(),
-                "prediction": pred, "gene_name": f["gene_name"].to_numpy(),
+                "chrom": f["chrom"].to_numpy(),
+                "start": start,
+                "end": start + 1,
+                "name": f["gene_id"].to_numpy(),
+                "score": np.clip(np.round(scaled), 0, 1000).astype(np.int64),
+                "strand": f["strand"].to_numpy(),
+                "prediction": pred,
+                "gene_name": f["gene_name"].to_numpy(),
             }
         )
     with atomic_output(path) as tmp:

@@ -121,9 +121,32 @@ def gain_from_contacts(metrics: pd.DataFrame) -> Gain:
             continue
         diff = a.loc[folds] - b.loc[folds]
         better = int((diff > 0).sum())
-        rows.append({"sample": sample, "task": task, "metric": metric, "with contacts": a.loc[folds].mean(), "without": b.loc[folds].mean(), "gain": diff.mean(), "folds better": f"{better} of {len(folds)}"})
-        sentences.append(GainSentence(str(sample), str(task), metric.replace("_", " "), float(a.loc[folds].mean()), float(b.loc[folds].mean()), float(diff.mean()), better, len(folds)))
-    return Gain(True, sentences, table(pd.DataFrame(rows), left=("sample", "task", "metric", "folds better")) if rows else None)
+        rows.append(
+            {
+                "sample": sample,
+                "task": task,
+                "metric": metric,
+                "with contacts": a.loc[folds].mean(),
+                "without": b.loc[folds].mean(),
+                "gain": diff.mean(),
+                "folds better": f"{better} of {len(folds)}",
+            }
+        )
+        sentences.append(
+            GainSentence(
+                str(sample),
+                str(task),
+                metric.replace("_", " "),
+                float(a.loc[folds].mean()),
+                float(b.loc[folds].mean()),
+                float(diff.mean()),
+                better,
+                len(folds),
+            )
+        )
+    return Gain(
+        True, sentences, table(pd.DataFrame(rows), left=("sample", "task", "metric", "folds better")) if rows else None
+    )
 
 
 def metrics_table(metrics: pd.DataFrame) -> pd.DataFrame:
@@ -133,7 +156,20 @@ def metrics_table(metrics: pd.DataFrame) -> pd.DataFrame:
     for (sample, task, model), sub in scored.groupby(["sample", "task", "model"]):
         metric = HEADLINE[task]
         v = sub[metric].astype(float)
-        rows.append({"sample": sample, "task": task, "model": model, "metric": metric, "mean": v.mean(), "sd": v.std(), "min": v.min(), "max": v.max(), "folds": len(v), "genes": int(sub["n"].sum())})
+        rows.append(
+            {
+                "sample": sample,
+                "task": task,
+                "model": model,
+                "metric": metric,
+                "mean": v.mean(),
+                "sd": v.std(),
+                "min": v.min(),
+                "max": v.max(),
+                "folds": len(v),
+                "genes": int(sub["n"].sum()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -152,9 +188,19 @@ def curves(predictions: pd.DataFrame) -> list[str]:
                 fpr, tpr = roc_curve(y, p)
                 ax1.plot(fpr, tpr, lw=1.6, label=f"{m} (AUC {roc_auc(y, p):.3f})")
                 recall, precision = precision_recall_curve(y, p)  # the steps whose area is the AP in the legend
-                ax2.step(np.r_[0.0, recall], np.r_[precision[:1], precision], where="pre", lw=1.4, label=f"{m} (AP {average_precision(y, p):.3f})")
+                ax2.step(
+                    np.r_[0.0, recall],
+                    np.r_[precision[:1], precision],
+                    where="pre",
+                    lw=1.4,
+                    label=f"{m} (AP {average_precision(y, p):.3f})",
+                )
             ax1.plot([0, 1], [0, 1], ls="--", c="grey", lw=1, label="chance")
-            ax1.set(xlabel="false positive rate", ylabel="true positive rate", title=f"{sample}: ROC, held-out genes, all folds")
+            ax1.set(
+                xlabel="false positive rate",
+                ylabel="true positive rate",
+                title=f"{sample}: ROC, held-out genes, all folds",
+            )
             base = sub.label.mean()
             ax2.axhline(base, ls="--", c="grey", lw=1, label=f"chance ({base:.2f})")
             ax2.set(xlabel="recall", ylabel="precision", title=f"{sample}: precision-recall")
@@ -184,7 +230,12 @@ def interpretation_sections(groups: dict, planted: pd.DataFrame | None) -> list[
 
     sections = []
     for (sample, task, model), members in sorted(groups.items()):
-        section = {"title": f"{' · '.join(x for x in (sample, task, model) if x)} ({len(members)} fold{'s' if len(members) > 1 else ''})", "links": None, "profile": None, "h3k36me3_ratio": None}
+        section = {
+            "title": f"{' · '.join(x for x in (sample, task, model) if x)} ({len(members)} fold{'s' if len(members) > 1 else ''})",
+            "links": None,
+            "profile": None,
+            "h3k36me3_ratio": None,
+        }
         links = [m["links"] for m in members if m["links"] is not None]
         links = pd.concat(links, ignore_index=True) if links else pd.DataFrame()
         if len(links):
@@ -192,7 +243,9 @@ def interpretation_sections(groups: dict, planted: pd.DataFrame | None) -> list[
         profiles = [m["profile"] for m in members if m["profile"] is not None]
         if profiles:
             prof = pd.concat(profiles).groupby("position", sort=True).mean().reset_index()
-            section["profile"] = png_data_uri(profile_plot(prof, f"{model}, {sample}, {task}: attribution around the TSS"))
+            section["profile"] = png_data_uri(
+                profile_plot(prof, f"{model}, {sample}, {task}: attribution around the TSS")
+            )
             section["h3k36me3_ratio"] = h3k36me3_downstream_ratio(prof)
         sections.append(section)
     return sections
@@ -215,7 +268,9 @@ def links_section(links: pd.DataFrame, planted: pd.DataFrame | None) -> dict:
     plt = pyplot()
     top = links.sort_values("effect", ascending=False).head(15)
     cols = ["name", "gene_name", "chrom2", "start2", "end2", "rank", "effect", "interaction_score", "attention"]
-    shown = top[[c for c in cols if c in top]].rename(columns={"name": "gene", "chrom2": "pCRE chrom", "start2": "start", "end2": "end"})
+    shown = top[[c for c in cols if c in top]].rename(
+        columns={"name": "gene", "chrom2": "pCRE chrom", "start2": "start", "end2": "end"}
+    )
     distance = ((links.start2 + links.end2) / 2 - links.start1).abs() / 1000
     has_att = links["attention"].notna().any() if "attention" in links else False
     fig, axes = plt.subplots(1, 2 if has_att else 1, figsize=(9 if has_att else 4.6, 3.6), squeeze=False)
@@ -227,14 +282,20 @@ def links_section(links: pd.DataFrame, planted: pd.DataFrame | None) -> dict:
         ok = links["attention"].notna()
         axes[0][1].scatter(links.loc[ok, "attention"], links.loc[ok, "effect"], s=6, alpha=0.5, lw=0)
         rho = spearman(links.loc[ok, "attention"], links.loc[ok, "effect"])
-        axes[0][1].set(xlabel="promoter attention to the pCRE", ylabel="knockout effect", title=f"attention vs effect (Spearman {rho:.2f})")
+        axes[0][1].set(
+            xlabel="promoter attention to the pCRE",
+            ylabel="knockout effect",
+            title=f"attention vs effect (Spearman {rho:.2f})",
+        )
     for ax in axes[0]:
         ax.title.set_fontsize(9)
     return {
         "top": table(shown, left=("gene", "gene_name", "pCRE chrom")),
         "figure": png_data_uri(fig),
         "rho": rho,
-        "agreement": None if rho is None else ("mostly the ones" if rho > 0.5 else ("partly the ones" if rho > 0.2 else "not the ones")),
+        "agreement": None
+        if rho is None
+        else ("mostly the ones" if rho > 0.5 else ("partly the ones" if rho > 0.2 else "not the ones")),
         "n_attention": int(links["attention"].notna().sum()) if has_att else 0,
         "recovery": planted_recovery(links, planted) if planted is not None else None,
     }
@@ -269,7 +330,19 @@ def planted_recovery(links: pd.DataFrame, planted: pd.DataFrame) -> Recovery:
 # ------------------------------------------------------------------ inputs, each checked: one line per problem
 
 METRIC_TEXT = ("sample", "task", "model", "fold", "status", "trained_on", "checkpoint")
-LINK_NUMBERS = ("start1", "end1", "start2", "end2", "score", "rank", "effect", "interaction_score", "attention", "baseline", "knocked_out")
+LINK_NUMBERS = (
+    "start1",
+    "end1",
+    "start2",
+    "end2",
+    "score",
+    "rank",
+    "effect",
+    "interaction_score",
+    "attention",
+    "baseline",
+    "knocked_out",
+)
 
 
 def load_summary(summary: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -280,15 +353,35 @@ def load_summary(summary: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     for name in ("metrics.tsv", "predictions.tsv"):
         if not (summary / name).is_file():
             raise ChromoflowError(f"{summary}: no {name}; give the folder 'chromoflow summarize' wrote")
-    metrics = read_table(summary / "metrics.tsv", ["sample", "task", "model", "fold"], "metrics table", hint="written by 'chromoflow summarize'", allow_empty=True)
-    numeric_columns(metrics, summary / "metrics.tsv", [c for c in metrics.columns if c not in METRIC_TEXT], choices={"task": TASKS})
+    metrics = read_table(
+        summary / "metrics.tsv",
+        ["sample", "task", "model", "fold"],
+        "metrics table",
+        hint="written by 'chromoflow summarize'",
+        allow_empty=True,
+    )
+    numeric_columns(
+        metrics, summary / "metrics.tsv", [c for c in metrics.columns if c not in METRIC_TEXT], choices={"task": TASKS}
+    )
     if "status" not in metrics.columns:
         metrics["status"] = "scored"
     for task in set(metrics.loc[metrics.status == "scored", "task"]):
         if HEADLINE[task] not in metrics.columns:
             raise ChromoflowError(f"{summary / 'metrics.tsv'}: scored {task} runs but no {HEADLINE[task]} column")
-    predictions = read_table(summary / "predictions.tsv", ["sample", "task", "model", "gene_id", "prediction"], "predictions table", hint="written by 'chromoflow summarize'", allow_empty=True)
-    numeric_columns(predictions, summary / "predictions.tsv", ("prediction", "label", "target", "heldout", "fold", "tss"), required=("prediction",), choices={"task": TASKS})
+    predictions = read_table(
+        summary / "predictions.tsv",
+        ["sample", "task", "model", "gene_id", "prediction"],
+        "predictions table",
+        hint="written by 'chromoflow summarize'",
+        allow_empty=True,
+    )
+    numeric_columns(
+        predictions,
+        summary / "predictions.tsv",
+        ("prediction", "label", "target", "heldout", "fold", "tss"),
+        required=("prediction",),
+        choices={"task": TASKS},
+    )
     return metrics, predictions
 
 
@@ -298,9 +391,13 @@ def load_run_info(path) -> dict:
     except FileNotFoundError:
         raise ChromoflowError(f"--run-info {path}: no such file") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ChromoflowError(f"{path}: not a readable JSON run description ({' '.join(str(exc).split())[:150]})") from None
+        raise ChromoflowError(
+            f"{path}: not a readable JSON run description ({' '.join(str(exc).split())[:150]})"
+        ) from None
     if not isinstance(info, dict):
-        raise ChromoflowError(f"{path}: a JSON run description must be an object (samples, marks, folds, …), got {type(info).__name__}")
+        raise ChromoflowError(
+            f"{path}: a JSON run description must be an object (samples, marks, folds, …), got {type(info).__name__}"
+        )
     if not isinstance(info.get("samples", []), list) or not all(isinstance(r, dict) for r in info.get("samples", [])):
         raise ChromoflowError(f"{path}: 'samples' must be a list of objects (one per sample)")
     if not isinstance(info.get("parameters", {}), dict) or not isinstance(info.get("outputs", {}), dict):
@@ -317,15 +414,34 @@ def load_interpretations(folders: list[Path]) -> dict:
         meta = {}
         if (folder / "run.json").exists():
             meta = load_run_info(folder / "run.json")
-        read_table(folder / "effects.tsv", ["gene_id", "kind", "delta"], "effects table", hint="written by 'chromoflow perturb'", allow_empty=True)
+        read_table(
+            folder / "effects.tsv",
+            ["gene_id", "kind", "delta"],
+            "effects table",
+            hint="written by 'chromoflow perturb'",
+            allow_empty=True,
+        )
         links = None
         if (folder / "links.bedpe").exists():
-            links = read_table(folder / "links.bedpe", ["#chrom1", "start1", "end1", "chrom2", "start2", "end2", "name", "rank", "effect"], "links table", hint="written by 'chromoflow perturb --links'", allow_empty=True)
-            links = numeric_columns(links.rename(columns={"#chrom1": "chrom1"}), folder / "links.bedpe", LINK_NUMBERS, required=("start1", "start2", "end2", "rank", "effect"))
+            links = read_table(
+                folder / "links.bedpe",
+                ["#chrom1", "start1", "end1", "chrom2", "start2", "end2", "name", "rank", "effect"],
+                "links table",
+                hint="written by 'chromoflow perturb --links'",
+                allow_empty=True,
+            )
+            links = numeric_columns(
+                links.rename(columns={"#chrom1": "chrom1"}),
+                folder / "links.bedpe",
+                LINK_NUMBERS,
+                required=("start1", "start2", "end2", "rank", "effect"),
+            )
         profile = None
         if (folder / "tracks" / "attribution_profile.tsv").exists():
             path = folder / "tracks" / "attribution_profile.tsv"
-            profile = read_table(path, ["position"], "attribution profile", hint="written by 'chromoflow perturb --tracks'")
+            profile = read_table(
+                path, ["position"], "attribution profile", hint="written by 'chromoflow perturb --tracks'"
+            )
             profile = numeric_columns(profile, path, list(profile.columns), required=list(profile.columns))
         key = (str(meta.get("sample", folder.name)), str(meta.get("task", "")), str(meta.get("model", "")))
         groups.setdefault(key, []).append({"links": links, "profile": profile})
@@ -336,7 +452,9 @@ def load_truth(path) -> pd.DataFrame:
     """The simulator's interactions.bedpe: (gene, start, end) of the planted enhancers (score >= 3; decoys score less)."""
     from .._tables import column, read_rows
 
-    _, rows, lines = read_rows(path, 8, "interaction (BEDPE with the gene in column 7 and the score in column 8)", header="auto", int_cols=(4,))
+    _, rows, lines = read_rows(
+        path, 8, "interaction (BEDPE with the gene in column 7 and the score in column 8)", header="auto", int_cols=(4,)
+    )
     start, end = column(rows, lines, 4, path, "start2"), column(rows, lines, 5, path, "end2")
     score = column(rows, lines, 7, path, "score", kind=float)
     frame = pd.DataFrame({"gene": [r[6] for r in rows], "start": start, "end": end, "score": score})
@@ -346,14 +464,18 @@ def load_truth(path) -> pd.DataFrame:
 # ------------------------------------------------------------------ page
 
 
-def write_report(summary, out, interpretation=(), run_info=None, truth=None, title: str = "chromoflow report", versions=None) -> None:
+def write_report(
+    summary, out, interpretation=(), run_info=None, truth=None, title: str = "chromoflow report", versions=None
+) -> None:
     summary = Path(summary)
     metrics, predictions = load_summary(summary)
     info = load_run_info(run_info) if run_info else {}
     folders = [Path(f) for f in interpretation]
     for f in folders:
         if not f.is_dir() or not (f / "effects.tsv").is_file():
-            raise ChromoflowError(f"--interpretation {f}: not a folder with 'chromoflow perturb' outputs (effects.tsv, links.bedpe, tracks/)")
+            raise ChromoflowError(
+                f"--interpretation {f}: not a folder with 'chromoflow perturb' outputs (effects.tsv, links.bedpe, tracks/)"
+            )
     sections = load_interpretations(folders)
     if truth is not None and not Path(truth).is_file():
         raise ChromoflowError(f"--truth {truth}: no such file (the simulation's interactions.bedpe)")
@@ -362,9 +484,17 @@ def write_report(summary, out, interpretation=(), run_info=None, truth=None, tit
         raise ChromoflowError(f"--versions {versions}: no such file")
     figure = summary / "metrics.png"
     unscored = metrics[metrics["status"] != "scored"] if "status" in metrics else metrics.iloc[:0]
-    facts = [(label, str(info[key])) for key, label in (("marks", "Marks"), ("folds", "Folds"), ("models", "Models"), ("tasks", "Tasks")) if info.get(key)]
+    facts = [
+        (label, str(info[key]))
+        for key, label in (("marks", "Marks"), ("folds", "Folds"), ("models", "Models"), ("tasks", "Tasks"))
+        if info.get(key)
+    ]
     samples = pd.DataFrame(info["samples"]) if info.get("samples") else None
-    parameters = pd.DataFrame(sorted(info["parameters"].items()), columns=["parameter", "value"]).astype(str) if info.get("parameters") else None
+    parameters = (
+        pd.DataFrame(sorted(info["parameters"].items()), columns=["parameter", "value"]).astype(str)
+        if info.get("parameters")
+        else None
+    )
     version_text = None
     if versions:
         from .._io import open_text
@@ -373,8 +503,12 @@ def write_report(summary, out, interpretation=(), run_info=None, truth=None, tit
             version_text = fh.read()
     metric_rows = metrics_table(metrics)
     page = _template().render(
-        title=title, css=CSS, date=info.get("date") or datetime.now().strftime("%Y-%m-%d %H:%M"), version=info.get("chromoflow_version", ""),
-        gain=gain_from_contacts(metrics), facts=facts,
+        title=title,
+        css=CSS,
+        date=info.get("date") or datetime.now().strftime("%Y-%m-%d %H:%M"),
+        version=info.get("chromoflow_version", ""),
+        gain=gain_from_contacts(metrics),
+        facts=facts,
         samples=table(samples, left=tuple(samples.columns)) if samples is not None else None,
         parameters=table(parameters, left=("parameter", "value")) if parameters is not None else None,
         versions=version_text,
@@ -383,7 +517,15 @@ def write_report(summary, out, interpretation=(), run_info=None, truth=None, tit
         unscored=len(unscored),
         curves=curves(predictions),
         interpretation=interpretation_sections(sections, planted) if folders else [],
-        files=list((info.get("outputs") or {"summary/metrics.tsv": "one row per sample × task × model × fold", "summary/predictions.tsv": "every held-out prediction"}).items()),
+        files=list(
+            (
+                info.get("outputs")
+                or {
+                    "summary/metrics.tsv": "one row per sample × task × model × fold",
+                    "summary/predictions.tsv": "every held-out prediction",
+                }
+            ).items()
+        ),
     )
     with atomic_output(out) as tmp:
         tmp.write_text(page, encoding="utf-8")
@@ -392,6 +534,11 @@ def write_report(summary, out, interpretation=(), run_info=None, truth=None, tit
 def _template():
     import jinja2
 
-    env = jinja2.Environment(loader=jinja2.PackageLoader("chromoflow.evaluate", "templates"), autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("chromoflow.evaluate", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
     env.globals["zip"] = zip
     return env.get_template("report.html.j2")

@@ -51,7 +51,14 @@ def _infer_task(task: str, frame: pd.DataFrame, path) -> str:
         truth = "label" if task == "classification" else "target"
         if truth not in frame.columns:
             other = next((c for c in ("label", "target") if c in frame.columns), None)
-            raise ChromoflowError(f"{path}: a {task} run needs a {truth!r} column to score" + (f"; these predictions carry {other!r} (a {'classification' if other == 'label' else 'regression'} run?)" if other else ""))
+            raise ChromoflowError(
+                f"{path}: a {task} run needs a {truth!r} column to score"
+                + (
+                    f"; these predictions carry {other!r} (a {'classification' if other == 'label' else 'regression'} run?)"
+                    if other
+                    else ""
+                )
+            )
         return task
     if "label" in frame.columns:
         return "classification"
@@ -70,18 +77,28 @@ def _read_json(path, manifest, line) -> dict:
 
 
 def _read_predictions(path) -> pd.DataFrame:
-    frame = read_table(path, ["gene_id", "prediction"], "predictions table", hint="written by 'chromoflow predict' or 'train'", allow_empty=True)
+    frame = read_table(
+        path,
+        ["gene_id", "prediction"],
+        "predictions table",
+        hint="written by 'chromoflow predict' or 'train'",
+        allow_empty=True,
+    )
     return numeric_columns(frame, path, ("prediction", "target", "label", "heldout"), required=("prediction",))
 
 
-def summarize(manifest: str | os.PathLike, outdir: str | os.PathLike, base: str | os.PathLike | None = None) -> pd.DataFrame:
+def summarize(
+    manifest: str | os.PathLike, outdir: str | os.PathLike, base: str | os.PathLike | None = None
+) -> pd.DataFrame:
     base = Path(base) if base else Path(manifest).parent
     runs = read_table(manifest, MANIFEST_COLUMNS, "run manifest")
     rows, frames = [], []
     for i, run in runs.iterrows():
         line = row_line(runs, i)
         if run["task"] not in (*TASKS, "auto", ""):
-            raise ChromoflowError(f"{manifest} line {line}, column 'task': unknown task {run['task']!r} (expected {', '.join(TASKS)} or auto)")
+            raise ChromoflowError(
+                f"{manifest} line {line}, column 'task': unknown task {run['task']!r} (expected {', '.join(TASKS)} or auto)"
+            )
         path = base / run["predictions"]
         if not path.is_file():
             raise ChromoflowError(f"{manifest} line {line}: predictions file {path} does not exist")
@@ -89,7 +106,11 @@ def summarize(manifest: str | os.PathLike, outdir: str | os.PathLike, base: str 
         origin = _read_json(base / run["info"], manifest, line) if run.get("info", "") else {}
         task = _infer_task(run["task"] if run["task"] not in ("auto", "") else origin.get("task", "auto"), pred, path)
         model = run["model"] if run["model"] not in ("auto", "") else origin.get("model") or "unknown"
-        fold = run["fold"] if run["fold"] not in ("auto", "") else ("" if origin.get("fold") is None else str(origin["fold"]))
+        fold = (
+            run["fold"]
+            if run["fold"] not in ("auto", "")
+            else ("" if origin.get("fold") is None else str(origin["fold"]))
+        )
         row = {"sample": run["sample"], "task": task, "model": model, "fold": fold}
         if origin:
             row["trained_on"] = origin.get("trained_on") or origin.get("source")
@@ -102,21 +123,56 @@ def summarize(manifest: str | os.PathLike, outdir: str | os.PathLike, base: str 
             row.update(status="unscored", n=0)  # held-out genes unknown, or none in this sample
         else:
             known = scored & pred[truth_col].notna()
-            row.update(status="scored", **task_metrics(task, pred.loc[known, truth_col].to_numpy(float), pred.loc[known, "prediction"].to_numpy(float)))
+            row.update(
+                status="scored",
+                **task_metrics(
+                    task, pred.loc[known, truth_col].to_numpy(float), pred.loc[known, "prediction"].to_numpy(float)
+                ),
+            )
         if run.get("metrics", ""):
             m = _read_json(base / run["metrics"], manifest, line)
-            row.update(epochs_run=m.get("epochs_run"), selected_epoch=m.get("selected_epoch"), train_genes_per_s=m.get("samples_per_s"), train_seconds=m.get("train_seconds"))
+            row.update(
+                epochs_run=m.get("epochs_run"),
+                selected_epoch=m.get("selected_epoch"),
+                train_genes_per_s=m.get("samples_per_s"),
+                train_seconds=m.get("train_seconds"),
+            )
         rows.append(row)
-        label = f"fold{fold}" if fold else Path(run["predictions"]).name  # every training fold's file is named heldout.tsv
-        frames.append(pred.assign(sample=run["sample"], task=task, model=model, run=label)[["sample", "task", "model", "run", *pred.columns]])
+        label = (
+            f"fold{fold}" if fold else Path(run["predictions"]).name
+        )  # every training fold's file is named heldout.tsv
+        frames.append(
+            pred.assign(sample=run["sample"], task=task, model=model, run=label)[
+                ["sample", "task", "model", "run", *pred.columns]
+            ]
+        )
     table = pd.DataFrame(rows)
     with all_or_nothing(), output_folder(outdir) as out:
         write_tsv(table, out / "metrics.tsv", float_format="%.6g")
-        metric_cols = [c for c in ("roc_auc", "average_precision", "accuracy", "pearson_r", "spearman_r", "r2", "mse", "direction_accuracy") if c in table.columns]
+        metric_cols = [
+            c
+            for c in (
+                "roc_auc",
+                "average_precision",
+                "accuracy",
+                "pearson_r",
+                "spearman_r",
+                "r2",
+                "mse",
+                "direction_accuracy",
+            )
+            if c in table.columns
+        ]
         scored_runs = table[table["status"] == "scored"]
         if len(scored_runs) and metric_cols:
             grouped = scored_runs.groupby(["sample", "task", "model"], sort=True)[metric_cols]
-            by_model = grouped.mean().add_suffix("_mean").join(grouped.std().add_suffix("_sd")).join(scored_runs.groupby(["sample", "task", "model"]).size().rename("folds")).reset_index()
+            by_model = (
+                grouped.mean()
+                .add_suffix("_mean")
+                .join(grouped.std().add_suffix("_sd"))
+                .join(scored_runs.groupby(["sample", "task", "model"]).size().rename("folds"))
+                .reset_index()
+            )
             by_model = by_model.dropna(axis=1, how="all")
         else:
             by_model = pd.DataFrame(columns=["sample", "task", "model", "folds"])
@@ -152,14 +208,25 @@ def figure(table: pd.DataFrame, path) -> None:
                     continue
                 x = m + offset
                 ax.hlines(runs[metric].mean(), x - 0.06, x + 0.06, color=colours(s % 10), lw=2)
-                ax.scatter(np.full(len(runs), x), runs[metric], color=colours(s % 10), s=16, label=sample if m == 0 else None, zorder=3)
+                ax.scatter(
+                    np.full(len(runs), x),
+                    runs[metric],
+                    color=colours(s % 10),
+                    s=16,
+                    label=sample if m == 0 else None,
+                    zorder=3,
+                )
                 for fold, value in zip(runs["fold"], runs[metric]):
                     if str(fold):
-                        ax.annotate(str(fold), (x, value), xytext=(4, 0), textcoords="offset points", fontsize=6, va="center")
+                        ax.annotate(
+                            str(fold), (x, value), xytext=(4, 0), textcoords="offset points", fontsize=6, va="center"
+                        )
         if metric in CHANCE:
             ax.axhline(CHANCE[metric], ls="--", c="grey", lw=1, label="chance")
         ax.set_xticks(range(len(models)), models, rotation=20, ha="right")
-        ax.set(title=f"{task}: held-out {metric.replace('_', ' ')} per fold (bar = mean)", ylabel=metric.replace("_", " "))
+        ax.set(
+            title=f"{task}: held-out {metric.replace('_', ' ')} per fold (bar = mean)", ylabel=metric.replace("_", " ")
+        )
         ax.title.set_fontsize(9)
         ax.grid(axis="y", alpha=0.3)
     axes[0][-1].legend(frameon=False, fontsize=8, bbox_to_anchor=(1.02, 1), loc="upper left")

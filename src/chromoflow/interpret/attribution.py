@@ -47,7 +47,9 @@ def pcre_attention(model, data, positions, device, batch_size: int = 256, bf16: 
         for chunk, a, b in _batches(data, positions, model.inputs, device, batch_size):
             with autocast(device, bf16):
                 _, weights = objective.outputs(model, data.task, a, b, need_weights=True)
-            att = np.mean([weights[r][-1][:, :, 0, 1:].float().mean(1).cpu().numpy() for r in model.bin_sizes], axis=0)  # (B, P)
+            att = np.mean(
+                [weights[r][-1][:, :, 0, 1:].float().mean(1).cpu().numpy() for r in model.bin_sizes], axis=0
+            )  # (B, P)
             length = a.pcre_length.cpu().numpy()
             ids = data.genes["gene_id"].to_numpy()[chunk]
             for k, s in zip(*np.nonzero(length > 0)):
@@ -60,7 +62,9 @@ def grid_step(bin_sizes) -> int:
     return math.gcd(*[int(b) for b in bin_sizes])
 
 
-def gradient_x_input(model, data, positions, device, batch_size: int = 128, bf16: bool = False) -> tuple[np.ndarray, int]:
+def gradient_x_input(
+    model, data, positions, device, batch_size: int = 128, bf16: bool = False
+) -> tuple[np.ndarray, int]:
     """(genes, window / step, marks) summed gradient x input per grid step of the promoter window (transcription
     direction), and the step (bp); see the module docstring. Task positions of ``data``."""
     inputs = model.inputs
@@ -70,7 +74,12 @@ def gradient_x_input(model, data, positions, device, batch_size: int = 128, bf16
     out = np.zeros((len(positions), window // step, len(data.a.marks)), np.float32)
     model.eval()
     row = 0
-    for chunk, a, b in progress(_batches(data, positions, inputs, device, batch_size), total=-(-len(positions) // batch_size), desc="attribution", unit="batch"):
+    for chunk, a, b in progress(
+        _batches(data, positions, inputs, device, batch_size),
+        total=-(-len(positions) // batch_size),
+        desc="attribution",
+        unit="batch",
+    ):
         for s in sizes:
             a.promoter[s].requires_grad_(True)
         with autocast(device, bf16):
@@ -96,19 +105,25 @@ def write_tracks(ds, positions, attribution: np.ndarray, folder, title: str, ste
     for m, mark in enumerate(ds.marks):
         path = folder / f"attribution.{mark}.bw"
         with bigwig_output(path, chrom_sizes) as bw:
-            for chrom in sorted(set(genes["chrom"]), key=lambda c: list(chrom_sizes).index(c) if c in chrom_sizes else len(chrom_sizes)):
+            for chrom in sorted(
+                set(genes["chrom"]), key=lambda c: list(chrom_sizes).index(c) if c in chrom_sizes else len(chrom_sizes)
+            ):
                 sel = np.flatnonzero(genes["chrom"].to_numpy() == chrom)
                 size = chrom_sizes.get(chrom, 0)
                 values = attribution[sel, :, m].astype(np.float64)
                 minus = genes["strand"].to_numpy()[sel] == "-"
                 values[minus] = values[minus, ::-1]  # back to reference orientation
                 starts = (genes["tss"].to_numpy()[sel] - half)[:, None] + np.arange(fine)[None, :] * step
-                starts = starts // step * step  # a common grid, so genes' windows line up (bigWig entries may not overlap)
+                starts = (
+                    starts // step * step
+                )  # a common grid, so genes' windows line up (bigWig entries may not overlap)
                 inside = (starts >= 0) & (starts < size)
                 if not inside.any():
                     continue
                 uniq, inverse = np.unique(starts[inside], return_inverse=True)
-                mean = np.bincount(inverse, weights=values[inside]) / np.bincount(inverse)  # overlapping windows: their mean
+                mean = np.bincount(inverse, weights=values[inside]) / np.bincount(
+                    inverse
+                )  # overlapping windows: their mean
                 bw.intervals(chrom, uniq, np.minimum(uniq + step, size), mean)
         written.append(path)
     rel = (np.arange(fine) - fine // 2) * step
@@ -128,7 +143,9 @@ def _chrom_sizes(ds) -> dict:
     from ..prep.tracks import open_track
 
     sources = json.loads(ds.attrs.get("sources", "{}") or "{}")
-    renamed = json.loads(ds.attrs.get("track_chroms", "{}") or "{}")  # the genes' chromosome names where the track's differ
+    renamed = json.loads(
+        ds.attrs.get("track_chroms", "{}") or "{}"
+    )  # the genes' chromosome names where the track's differ
     for path in (sources.get("tracks") or {}).values():
         try:
             t = open_track(path)

@@ -28,8 +28,23 @@ import pandas as pd
 from .._io import atomic_output
 
 LINK_COLUMNS = [
-    "chrom1", "start1", "end1", "chrom2", "start2", "end2", "name", "score", "strand1", "strand2", "gene_name", "rank", "effect",
-    "interaction_score", "attention", "baseline", "knocked_out",
+    "chrom1",
+    "start1",
+    "end1",
+    "chrom2",
+    "start2",
+    "end2",
+    "name",
+    "score",
+    "strand1",
+    "strand2",
+    "gene_name",
+    "rank",
+    "effect",
+    "interaction_score",
+    "attention",
+    "baseline",
+    "knocked_out",
 ]
 
 
@@ -47,12 +62,23 @@ def links_table(effects: pd.DataFrame, ds, attention: dict | None = None) -> pd.
     att = attention or {}
     frame = pd.DataFrame(
         {
-            "chrom1": ko["chrom"], "start1": ko["tss"], "end1": ko["tss"] + 1,
-            "chrom2": ko["pcre_chrom"], "start2": ko["pcre_start"].astype(np.int64), "end2": ko["pcre_end"].astype(np.int64),
-            "name": ko["gene_id"], "score": ko["effect"], "strand1": ko["strand"], "strand2": ".", "gene_name": ko["gene_name"],
-            "rank": ko["rank"], "effect": ko["effect"], "interaction_score": keys.map(score).to_numpy(),
+            "chrom1": ko["chrom"],
+            "start1": ko["tss"],
+            "end1": ko["tss"] + 1,
+            "chrom2": ko["pcre_chrom"],
+            "start2": ko["pcre_start"].astype(np.int64),
+            "end2": ko["pcre_end"].astype(np.int64),
+            "name": ko["gene_id"],
+            "score": ko["effect"],
+            "strand1": ko["strand"],
+            "strand2": ".",
+            "gene_name": ko["gene_name"],
+            "rank": ko["rank"],
+            "effect": ko["effect"],
+            "interaction_score": keys.map(score).to_numpy(),
             "attention": [att.get((g, int(r)), np.nan) for g, r in zip(ko["gene_id"], ko["pcre_rank"])],
-            "baseline": ko["baseline"], "knocked_out": ko["perturbed"],
+            "baseline": ko["baseline"],
+            "knocked_out": ko["perturbed"],
         }
     )
     return frame[LINK_COLUMNS].reset_index(drop=True)
@@ -75,14 +101,29 @@ def write_interact(frame: pd.DataFrame, path, name: str = "chromoflow links") ->
     color = np.where(eff >= 0, "#b2182b", "#2166ac")  # red: supports expression; blue: represses
     table = pd.DataFrame(
         {
-            "chrom": frame["chrom1"], "chromStart": start, "chromEnd": end,
+            "chrom": frame["chrom1"],
+            "chromStart": start,
+            "chromEnd": end,
             "name": frame["gene_name"].where(frame["gene_name"] != "", frame["name"]) + "_" + frame["rank"].astype(str),
-            "score": score, "value": eff, "exp": "in-silico knockout", "color": color,
-            "sourceChrom": frame["chrom2"], "sourceStart": frame["start2"], "sourceEnd": frame["end2"], "sourceName": "pCRE" + frame["rank"].astype(str), "sourceStrand": ".",
-            "targetChrom": frame["chrom1"], "targetStart": frame["start1"], "targetEnd": frame["end1"], "targetName": frame["name"], "targetStrand": frame["strand1"],
+            "score": score,
+            "value": eff,
+            "exp": "in-silico knockout",
+            "color": color,
+            "sourceChrom": frame["chrom2"],
+            "sourceStart": frame["start2"],
+            "sourceEnd": frame["end2"],
+            "sourceName": "pCRE" + frame["rank"].astype(str),
+            "sourceStrand": ".",
+            "targetChrom": frame["chrom1"],
+            "targetStart": frame["start1"],
+            "targetEnd": frame["end1"],
+            "targetName": frame["name"],
+            "targetStrand": frame["strand1"],
         }
     )
     with atomic_output(path) as tmp:
         with open(tmp, "w") as fh:
-            fh.write(f'track type=interact name="{name}" description="in-silico pCRE knockout effect" useScore=on maxHeightPixels=200:100:50 visibility=full\n')
+            fh.write(
+                f'track type=interact name="{name}" description="in-silico pCRE knockout effect" useScore=on maxHeightPixels=200:100:50 visibility=full\n'
+            )
             table.to_csv(fh, sep="\t", header=False, index=False, float_format="%.6g")

@@ -47,8 +47,23 @@ from ..progress import progress
 from ..runtime import autocast
 
 EFFECT_COLUMNS = [
-    "gene_id", "gene_name", "chrom", "tss", "strand", "fold", "kind", "region", "pcre_rank", "pcre_chrom", "pcre_start", "pcre_end",
-    "mark", "factor", "baseline", "perturbed", "delta",
+    "gene_id",
+    "gene_name",
+    "chrom",
+    "tss",
+    "strand",
+    "fold",
+    "kind",
+    "region",
+    "pcre_rank",
+    "pcre_chrom",
+    "pcre_start",
+    "pcre_end",
+    "mark",
+    "factor",
+    "baseline",
+    "perturbed",
+    "delta",
 ]
 KINDS = ("knockout", "silence", "regions", "swap")
 
@@ -83,8 +98,12 @@ class _Columns:
         flat = [(k, v) for k, vs in enumerate(per_gene) for v in vs]
         col = lambda f, dtype: np.array([f(k, v) for k, v in flat], dtype)  # noqa: E731
         return cls(
-            gene=col(lambda k, v: k, np.int64), kind=col(lambda k, v: v.kind, object), region=col(lambda k, v: v.region, object),
-            slot=col(lambda k, v: v.slot, np.int64), mark=col(lambda k, v: v.mark, np.int64), factor=col(lambda k, v: v.factor, np.float64),
+            gene=col(lambda k, v: k, np.int64),
+            kind=col(lambda k, v: v.kind, object),
+            region=col(lambda k, v: v.region, object),
+            slot=col(lambda k, v: v.slot, np.int64),
+            mark=col(lambda k, v: v.mark, np.int64),
+            factor=col(lambda k, v: v.factor, np.float64),
         )
 
     def at(self, kind: str, region: str) -> np.ndarray:
@@ -134,11 +153,17 @@ def read_regions(path, marks: list[str], chroms) -> pd.DataFrame:
         if start[k] < 0 or end[k] <= start[k]:
             raise ChromoflowError(f"{path} line {no}: invalid interval {start[k]}-{end[k]} (need 0 <= start < end)")
         if chrom[k] not in chroms:
-            raise ChromoflowError(f"{path} line {no}: chromosome {chrom[k]!r} is not in the dataset (it has e.g. {sorted(chroms)[0]!r})")
-    return pd.DataFrame({"chrom": chrom, "start": start, "end": end, "mark": [lower[n.lower()] for n in names], "factor": factor})
+            raise ChromoflowError(
+                f"{path} line {no}: chromosome {chrom[k]!r} is not in the dataset (it has e.g. {sorted(chroms)[0]!r})"
+            )
+    return pd.DataFrame(
+        {"chrom": chrom, "start": start, "end": end, "mark": [lower[n.lower()] for n in names], "factor": factor}
+    )
 
 
-def _overlap_fraction(lo: np.ndarray, hi: np.ndarray, chrom: str, regions: pd.DataFrame) -> list[tuple[np.ndarray, int, float]]:
+def _overlap_fraction(
+    lo: np.ndarray, hi: np.ndarray, chrom: str, regions: pd.DataFrame
+) -> list[tuple[np.ndarray, int, float]]:
     """For each region edit on ``chrom``: (fraction of each bin [lo, hi) it covers, mark, factor)."""
     out = []
     sub = regions[regions["chrom"] == chrom]
@@ -152,7 +177,16 @@ def _overlap_fraction(lo: np.ndarray, hi: np.ndarray, chrom: str, regions: pd.Da
 class Perturber:
     """Builds edited batches for a model and runs them (see the module docstring)."""
 
-    def __init__(self, model, info: dict, ds: GeneDataset, device, reference: GeneDataset | None = None, batch_size: int = 512, bf16: bool = False):
+    def __init__(
+        self,
+        model,
+        info: dict,
+        ds: GeneDataset,
+        device,
+        reference: GeneDataset | None = None,
+        batch_size: int = 512,
+        bf16: bool = False,
+    ):
         self.model, self.info, self.ds, self.device, self.ref, self.bf16 = model, info, ds, device, reference, bf16
         self.task = info["task"]
         self.inputs = model.inputs
@@ -201,7 +235,9 @@ class Perturber:
             prom[b] = scale
             if self.has_pcres:
                 nb = np.ones((len(base.pcre_bins[b]), M), np.float64)
-                rows = genes["pcre_offset"].to_numpy()[base.index[base.bin_gene(b)]] + base.bin_rank(b)  # each bin's pCRE
+                rows = genes["pcre_offset"].to_numpy()[base.index[base.bin_gene(b)]] + base.bin_rank(
+                    b
+                )  # each bin's pCRE
                 length = (pcres["end"].to_numpy() - pcres["start"].to_numpy())[rows]
                 start = pcres["start"].to_numpy()[rows] + (base.pcre_bin_pos[b] - left_pad(n_bins(length, b), S)) * b
                 end = np.minimum(start + b, pcres["end"].to_numpy()[rows])
@@ -213,7 +249,9 @@ class Perturber:
                 bins[b] = nb
         return replace(base, promoter=prom, pcre_bins=bins)
 
-    def build(self, idx: np.ndarray, per_gene: list[list[Variant]], plan: Plan) -> tuple[PackedBatch, PackedBatch | None, np.ndarray, np.ndarray]:
+    def build(
+        self, idx: np.ndarray, per_gene: list[list[Variant]], plan: Plan
+    ) -> tuple[PackedBatch, PackedBatch | None, np.ndarray, np.ndarray]:
         """The stacked batch of every variant of genes ``idx`` (numpy), the reference sample's batch for fold change,
         each variant's gene (local index) and whether its input is exactly its gene's unedited input."""
         v = _Columns.of(per_gene)
@@ -320,16 +358,37 @@ class Perturber:
         has = pcre_row >= 0
         frame = pd.DataFrame(
             {
-                "gene_id": genes["gene_id"].to_numpy()[g], "gene_name": genes["gene_name"].to_numpy()[g], "chrom": genes["chrom"].to_numpy()[g],
-                "tss": genes["tss"].to_numpy()[g], "strand": genes["strand"].to_numpy()[g], "fold": genes["fold"].to_numpy()[g],
-                "kind": kind, "region": region,
+                "gene_id": genes["gene_id"].to_numpy()[g],
+                "gene_name": genes["gene_name"].to_numpy()[g],
+                "chrom": genes["chrom"].to_numpy()[g],
+                "tss": genes["tss"].to_numpy()[g],
+                "strand": genes["strand"].to_numpy()[g],
+                "fold": genes["fold"].to_numpy()[g],
+                "kind": kind,
+                "region": region,
                 "pcre_rank": _nullable(slot + 1, has),
-                "pcre_chrom": np.where(has, ds.pcres["chrom"].to_numpy()[np.maximum(pcre_row, 0)] if len(ds.pcres) else "", ""),
-                "pcre_start": _nullable(ds.pcres["start"].to_numpy()[np.maximum(pcre_row, 0)] if len(ds.pcres) else np.zeros(len(g), np.int64), has),
-                "pcre_end": _nullable(ds.pcres["end"].to_numpy()[np.maximum(pcre_row, 0)] if len(ds.pcres) else np.zeros(len(g), np.int64), has),
-                "mark": np.where(mark >= 0, np.array(ds.marks + [""], dtype=object)[np.where(mark >= 0, mark, len(ds.marks))], ""),
+                "pcre_chrom": np.where(
+                    has, ds.pcres["chrom"].to_numpy()[np.maximum(pcre_row, 0)] if len(ds.pcres) else "", ""
+                ),
+                "pcre_start": _nullable(
+                    ds.pcres["start"].to_numpy()[np.maximum(pcre_row, 0)]
+                    if len(ds.pcres)
+                    else np.zeros(len(g), np.int64),
+                    has,
+                ),
+                "pcre_end": _nullable(
+                    ds.pcres["end"].to_numpy()[np.maximum(pcre_row, 0)]
+                    if len(ds.pcres)
+                    else np.zeros(len(g), np.int64),
+                    has,
+                ),
+                "mark": np.where(
+                    mark >= 0, np.array(ds.marks + [""], dtype=object)[np.where(mark >= 0, mark, len(ds.marks))], ""
+                ),
                 "factor": np.where(np.isnan(factor.astype(float)), np.nan, factor.astype(float)),
-                "baseline": base, "perturbed": pert, "delta": pert - base,
+                "baseline": base,
+                "perturbed": pert,
+                "delta": pert - base,
             }
         )
         return frame[EFFECT_COLUMNS]
@@ -379,14 +438,18 @@ def ds_batch_like(other: GeneDataset, ds: GeneDataset, idx: np.ndarray, inputs) 
     ids = ds.genes["gene_id"].to_numpy()[idx]
     where = pos.reindex(ids).to_numpy()
     if np.isnan(where).any():
-        raise ChromoflowError(f"{other.path}: gene {ids[np.isnan(where)][0]!r} of {ds.path} is missing; both samples need the same genes")
+        raise ChromoflowError(
+            f"{other.path}: gene {ids[np.isnan(where)][0]!r} of {ds.path} is missing; both samples need the same genes"
+        )
     where = where.astype(np.int64)
     if inputs.pcres:
         mine = ds.pcre_slots(idx)
         theirs = other.pcre_slots(where)
         a = np.where(mine >= 0, 1, 0)
         if (a != np.where(theirs >= 0, 1, 0)).any() or not _same_intervals(ds, other, mine, theirs):
-            raise ChromoflowError(f"{other.path}: its pCREs differ from {ds.path}'s for these genes; build both samples from the same pcres.tsv to swap them")
+            raise ChromoflowError(
+                f"{other.path}: its pCREs differ from {ds.path}'s for these genes; build both samples from the same pcres.tsv to swap them"
+            )
     return other.batch(where, bin_sizes=inputs.bin_sizes, pcres=inputs.pcres)
 
 
@@ -402,7 +465,9 @@ def gene_positions(ds: GeneDataset, genes: str | None, fold: int | None) -> np.n
     if fold is not None:
         keep &= ds.genes["fold"].to_numpy() == fold
         if not keep.any():
-            raise ChromoflowError(f"fold {fold} has no genes in {ds.path} (folds present: {', '.join(map(str, sorted(set(ds.genes['fold']))))})")
+            raise ChromoflowError(
+                f"fold {fold} has no genes in {ds.path} (folds present: {', '.join(map(str, sorted(set(ds.genes['fold']))))})"
+            )
     if genes:
         if os.path.isfile(genes):
             from .._tables import lines
@@ -414,7 +479,9 @@ def gene_positions(ds: GeneDataset, genes: str | None, fold: int | None) -> np.n
         known = set(ids) | set(names)
         missing = [g for g in wanted if g not in known]
         if missing:
-            raise ChromoflowError(f"--genes: {len(missing)} of {len(wanted)} genes are not in {ds.path} (e.g. {missing[0]!r})")
+            raise ChromoflowError(
+                f"--genes: {len(missing)} of {len(wanted)} genes are not in {ds.path} (e.g. {missing[0]!r})"
+            )
         keep &= np.isin(ids, wanted) | np.isin(names, wanted)
         if not keep.any():
             raise ChromoflowError(f"--genes: none of the genes is in fold {fold}")
@@ -422,9 +489,26 @@ def gene_positions(ds: GeneDataset, genes: str | None, fold: int | None) -> np.n
 
 
 def perturb(
-    dataset, checkpoint, output, *, genes: str | None = None, fold: int | None = None, knockout: bool = True,
-    silence: str | None = None, silence_at: str = "both", factor: float = 0.0, regions=None, swap=None, swap_at: str = "both",
-    reference=None, links=None, interact=None, tracks=None, device: str = "auto", batch_size: int = 512, precision: str = "fp32",
+    dataset,
+    checkpoint,
+    output,
+    *,
+    genes: str | None = None,
+    fold: int | None = None,
+    knockout: bool = True,
+    silence: str | None = None,
+    silence_at: str = "both",
+    factor: float = 0.0,
+    regions=None,
+    swap=None,
+    swap_at: str = "both",
+    reference=None,
+    links=None,
+    interact=None,
+    tracks=None,
+    device: str = "auto",
+    batch_size: int = 512,
+    precision: str = "fp32",
 ) -> pd.DataFrame:
     """``chromoflow perturb``: the effects table, and optionally links, UCSC interact and attribution tracks.
 
@@ -456,15 +540,33 @@ def perturb(
         lower = {m.lower(): i for i, m in enumerate(ds.marks)}
         for name in silence.split(","):
             if name.strip().lower() not in lower and name.strip().lower() != "all":
-                raise ChromoflowError(f"--silence {name.strip()!r}: unknown mark; the model reads {', '.join(ds.marks)} (or 'all')")
-        marks = list(range(len(ds.marks))) if "all" in silence.lower().split(",") else sorted({lower[n.strip().lower()] for n in silence.split(",")})
+                raise ChromoflowError(
+                    f"--silence {name.strip()!r}: unknown mark; the model reads {', '.join(ds.marks)} (or 'all')"
+                )
+        marks = (
+            list(range(len(ds.marks)))
+            if "all" in silence.lower().split(",")
+            else sorted({lower[n.strip().lower()] for n in silence.split(",")})
+        )
         if silence_at == "pcres" and not has_pcres:
-            raise ChromoflowError(f"--silence-at pcres: {info['name']} reads no pCREs; silence at the promoter (--silence-at promoter)")
+            raise ChromoflowError(
+                f"--silence-at pcres: {info['name']} reads no pCREs; silence at the promoter (--silence-at promoter)"
+            )
     where = {"both": ("promoter", "pcres"), "promoter": ("promoter",), "pcres": ("pcres",)}
     region_table = read_regions(regions, ds.marks, set(ds.genes["chrom"]) | set(ds.pcres["chrom"])) if regions else None
-    plan = Plan(knockout=knockout and has_pcres, silence_marks=tuple(marks), silence_at=where[silence_at], factor=factor, regions=region_table, swap=other, swap_at=where[swap_at])
+    plan = Plan(
+        knockout=knockout and has_pcres,
+        silence_marks=tuple(marks),
+        silence_at=where[silence_at],
+        factor=factor,
+        regions=region_table,
+        swap=other,
+        swap_at=where[swap_at],
+    )
     if not (plan.knockout or marks or region_table is not None or other is not None):
-        raise ChromoflowError("nothing to perturb: the model has no pCREs to knock out; ask for --silence, --regions or --swap")
+        raise ChromoflowError(
+            "nothing to perturb: the model has no pCREs to knock out; ask for --silence, --regions or --swap"
+        )
     positions = gene_positions(ds, genes, fold)
     # TaskData numbers its genes among those it can serve (for fold change: those in both samples); a gene's
     # results must not depend on which other genes exist, so every call is made with that gene's own position.
@@ -473,8 +575,12 @@ def perturb(
     if np.isnan(served).any():
         missing = ds.genes["gene_id"].to_numpy()[positions[np.isnan(served)]]
         if np.isnan(served).all():
-            raise ChromoflowError(f"{reference}: none of the selected genes of {dataset} is in it; a fold-change model needs both samples' genes")
-        warn(f"{reference}: {len(missing)} of the selected genes of {dataset} are not in it (e.g. {missing[0]!r}); they have no fold change and are left out")
+            raise ChromoflowError(
+                f"{reference}: none of the selected genes of {dataset} is in it; a fold-change model needs both samples' genes"
+            )
+        warn(
+            f"{reference}: {len(missing)} of the selected genes of {dataset} are not in it (e.g. {missing[0]!r}); they have no fold change and are left out"
+        )
         positions = positions[~np.isnan(served)]
         served = served[~np.isnan(served)]
     task_positions = served.astype(np.int64)

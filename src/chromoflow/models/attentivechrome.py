@@ -56,9 +56,26 @@ class AttentiveChrome(PromoterWindowModel):
     classification_outputs = 1
     attention = "marks"
 
-    def __init__(self, n_feats: int, n_out: int = 1, n_bins: int = 100, bin_size: int = 100, bin_hidden: int = 32, mark_hidden: int = 16, window: int = 40_000):
+    def __init__(
+        self,
+        n_feats: int,
+        n_out: int = 1,
+        n_bins: int = 100,
+        bin_size: int = 100,
+        bin_hidden: int = 32,
+        mark_hidden: int = 16,
+        window: int = 40_000,
+    ):
         super().__init__()
-        self.config = {"n_feats": n_feats, "n_out": n_out, "n_bins": n_bins, "bin_size": bin_size, "bin_hidden": bin_hidden, "mark_hidden": mark_hidden, "window": window}
+        self.config = {
+            "n_feats": n_feats,
+            "n_out": n_out,
+            "n_bins": n_bins,
+            "bin_size": bin_size,
+            "bin_hidden": bin_hidden,
+            "mark_hidden": mark_hidden,
+            "window": window,
+        }
         self.n_bins, self.bin_size = n_bins, bin_size
         self.bins = nn.ModuleList(SequenceEncoder(1, bin_hidden) for _ in range(n_feats))
         self.marks = SequenceEncoder(2 * bin_hidden, mark_hidden)

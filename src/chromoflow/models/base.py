@@ -80,7 +80,9 @@ class PromoterWindowModel(GeneModel):
     def check_geometry(self, dataset, source) -> None:
         b, n = self.bin_size, self.n_bins
         if b not in dataset.bin_sizes or dataset.window // b < n:
-            raise ChromoflowError(f"{dataset.path}: {self.name} ({source}) reads {n} bins of {b} bp around the TSS; the dataset has bin sizes {dataset.bin_sizes}, window {dataset.window}")
+            raise ChromoflowError(
+                f"{dataset.path}: {self.name} ({source}) reads {n} bins of {b} bp around the TSS; the dataset has bin sizes {dataset.bin_sizes}, window {dataset.window}"
+            )
 
     def tss_window(self, batch):
         """(B, n_bins, M): the ``n_bins`` promoter bins centred on the TSS (±5 kb for 100 x 100 bp)."""

@@ -107,7 +107,9 @@ class BinGrid(nn.Module):
             offsets.append(offsets[-1] + s)
         self.register_buffer("positions", torch.cat([sinusoidal_positions(s, d) for s in self.slots]), persistent=False)
         self.register_buffer("offsets", torch.tensor(offsets), persistent=False)
-        self.register_buffer("tss_index", torch.tensor([o + s // 2 for o, s in zip(offsets, self.slots)]), persistent=False)
+        self.register_buffer(
+            "tss_index", torch.tensor([o + s // 2 for o, s in zip(offsets, self.slots)]), persistent=False
+        )
         block = torch.full((len(self.slots), sum(self.slots)), MASKED)
         for r, (o, s) in enumerate(zip(offsets, self.slots)):
             block[r, o : o + s] = 0.0
@@ -132,7 +134,9 @@ class Embedding(ResolutionStack):
         w_lin = p("lin_proj.weight")  # (R, d, M)
         w_q, w_k, w_v = p("transformer.layers.0.self_att.att.weight").split(d, dim=1)  # (R, d, d) each
         dh = d // H
-        h_tss = linear(x.index_select(1, grid.tss_index).transpose(0, 1), w_lin) + grid.positions.index_select(0, grid.tss_index).unsqueeze(1)  # (R, B, d)
+        h_tss = linear(x.index_select(1, grid.tss_index).transpose(0, 1), w_lin) + grid.positions.index_select(
+            0, grid.tss_index
+        ).unsqueeze(1)  # (R, B, d)
         q = linear(h_tss, w_q).view(R, B, H, dh).permute(0, 2, 1, 3).reshape(R * H, B, dh)
         u = torch.bmm(q, w_k.reshape(R * H, dh, d))  # (R*H, B, d): W_k^T q per head
         a = torch.bmm(u.view(R, H * B, d), w_lin).view(R * H, B, M)  # W_lin^T W_k^T q
@@ -146,7 +150,11 @@ class Embedding(ResolutionStack):
         v = torch.bmm(pooled_h, w_v.reshape(R * H, dh, d).transpose(1, 2))  # (R*H, B, dh)
         out = v.view(R, H, B, dh).permute(0, 2, 1, 3).reshape(R, B, d)
         pre = "transformer.layers.0."
-        y = layer_norm(h_tss + linear(out, p(pre + "self_att.ff.weight"), p(pre + "self_att.ff.bias")), p(pre + "self_att.ln.weight"), p(pre + "self_att.ln.bias"))
+        y = layer_norm(
+            h_tss + linear(out, p(pre + "self_att.ff.weight"), p(pre + "self_att.ff.bias")),
+            p(pre + "self_att.ln.weight"),
+            p(pre + "self_att.ln.bias"),
+        )
         return feed_forward(y, p, pre + "ff.")
 
     def every_bin(self, promoter: dict, grid: BinGrid) -> torch.Tensor:
@@ -166,8 +174,17 @@ class Embedding(ResolutionStack):
                 if layer == L - 1:  # only the TSS row is read
                     q, rows = q[..., s // 2 : s // 2 + 1, :], h[:, s // 2 : s // 2 + 1]
                 att = merge_heads(F.scaled_dot_product_attention(q, k, v))
-                y = F.layer_norm(rows + F.linear(att, p(pre + "self_att.ff.weight")[r], p(pre + "self_att.ff.bias")[r]), h.shape[-1:], p(pre + "self_att.ln.weight")[r], p(pre + "self_att.ln.bias")[r])
-                z = F.linear(F.relu(F.linear(y, p(pre + "ff.l1.weight")[r], p(pre + "ff.l1.bias")[r])), p(pre + "ff.l2.weight")[r], p(pre + "ff.l2.bias")[r])
+                y = F.layer_norm(
+                    rows + F.linear(att, p(pre + "self_att.ff.weight")[r], p(pre + "self_att.ff.bias")[r]),
+                    h.shape[-1:],
+                    p(pre + "self_att.ln.weight")[r],
+                    p(pre + "self_att.ln.bias")[r],
+                )
+                z = F.linear(
+                    F.relu(F.linear(y, p(pre + "ff.l1.weight")[r], p(pre + "ff.l1.bias")[r])),
+                    p(pre + "ff.l2.weight")[r],
+                    p(pre + "ff.l2.bias")[r],
+                )
                 h = F.layer_norm(y + z, h.shape[-1:], p(pre + "ff.ln.weight")[r], p(pre + "ff.ln.bias")[r])
             out.append(h[:, 0])
         return torch.stack(out)
@@ -189,14 +206,20 @@ class PairwiseInteraction(ResolutionStack):
         dh = d // H
         # Gathers are index_select throughout: its backward (index_add) is deterministic on CPUs,
         # that of advanced indexing (index_put with accumulate) is not.
-        queries = linear(promoter, p("lin_proj_p.weight")).index_select(1, torch.div(slots, P, rounding_mode="floor"))  # (R, N, d)
+        queries = linear(promoter, p("lin_proj_p.weight")).index_select(
+            1, torch.div(slots, P, rounding_mode="floor")
+        )  # (R, N, d)
         # Keys and values of every layer, for the bins of every resolution, from one product:
         # (bins W_pcre^T + pos) W_c^T = bins (W_c W_pcre)^T + pos W_c^T.
-        w_c = torch.cat([p(f"transformer.layers.{layer}.self_att.c_att.weight") for layer in range(L)], dim=1)  # (R, L*2d, d)
+        w_c = torch.cat(
+            [p(f"transformer.layers.{layer}.self_att.c_att.weight") for layer in range(L)], dim=1
+        )  # (R, L*2d, d)
         w_bins = torch.bmm(w_c, p("lin_proj_pcre.weight"))  # (R, L*2d, M)
         bins = [batch.pcre_bins[b] for b in grid.bin_sizes]
         M = bins[0].shape[1]
-        block = torch.cat([F.pad(x, (r * M, (R - 1 - r) * M)) for r, x in enumerate(bins)])  # (n, R*M): each bin in its resolution's columns
+        block = torch.cat(
+            [F.pad(x, (r * M, (R - 1 - r) * M)) for r, x in enumerate(bins)]
+        )  # (n, R*M): each bin in its resolution's columns
         kv = block @ w_bins.transpose(1, 2).reshape(R * M, -1)  # (n, L*2d)
         pos_table = torch.matmul(grid.positions.to(w_c.dtype), w_c.transpose(1, 2))  # (R, T, L*2d)
         T = grid.positions.shape[0]
@@ -212,7 +235,9 @@ class PairwiseInteraction(ResolutionStack):
             logits = (q.index_select(0, segment) * k).sum(-1) * scale  # (n, H)
             w = segment_softmax(logits, segment, R * N).to(v.dtype)
             out = torch.zeros(R * N, H, dh, dtype=v.dtype, device=v.device).index_add_(0, segment, w.unsqueeze(-1) * v)
-            out = linear(out.view(R, N, d).to(queries.dtype), p(pre + "self_att.ff.weight"), p(pre + "self_att.ff.bias"))
+            out = linear(
+                out.view(R, N, d).to(queries.dtype), p(pre + "self_att.ff.weight"), p(pre + "self_att.ff.bias")
+            )
             queries = layer_norm(queries + out, p(pre + "self_att.ln.weight"), p(pre + "self_att.ln.bias"))
             queries = feed_forward(queries, p, pre + "ff.")
         return queries
@@ -236,8 +261,13 @@ class Regulation(ResolutionStack):
         for layer in range(L):
             pre = f"transformer.layers.{layer}."
             gamma = p(pre + "self_att.gamma_f")  # (R, H)
-            bias = (gamma.view(R, 1, H, 1, 1) * score.view(1, B, 1, T, T) + mask.view(1, B, 1, T, T)).reshape(R * B, H, T, T)
-            q, k, v, g = (split_heads(t.reshape(R * B, T, -1), H) for t in linear(x, p(pre + "self_att.att.weight")).chunk(4, dim=-1))
+            bias = (gamma.view(R, 1, H, 1, 1) * score.view(1, B, 1, T, T) + mask.view(1, B, 1, T, T)).reshape(
+                R * B, H, T, T
+            )
+            q, k, v, g = (
+                split_heads(t.reshape(R * B, T, -1), H)
+                for t in linear(x, p(pre + "self_att.att.weight")).chunk(4, dim=-1)
+            )
             bias = bias.to(q.dtype)
             if need_weights:
                 w = (q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1]) + bias).softmax(-1)
@@ -246,7 +276,11 @@ class Regulation(ResolutionStack):
             else:
                 att = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
             att = merge_heads(att * torch.sigmoid(g)).view(R, B, T, -1)
-            y = layer_norm(x + linear(att, p(pre + "self_att.ff.weight"), p(pre + "self_att.ff.bias")), p(pre + "self_att.ln.weight"), p(pre + "self_att.ln.bias"))
+            y = layer_norm(
+                x + linear(att, p(pre + "self_att.ff.weight"), p(pre + "self_att.ff.bias")),
+                p(pre + "self_att.ln.weight"),
+                p(pre + "self_att.ln.bias"),
+            )
             x = feed_forward(y, p, pre + "ff.")
         return x, weights
 
@@ -289,7 +323,9 @@ class Chromoformer(GeneModel):
         self.embed = Embedding(n_feats, keys, **cfg["embed"])
         self.pairwise_interaction = PairwiseInteraction(n_feats, d, keys, **cfg["pairwise"])
         self.regulation = Regulation(d, keys, **cfg["regulation"])
-        self.fc_head = nn.Sequential(nn.Linear(d * len(self.bin_sizes), cfg["d_head"]), nn.ReLU(), nn.Linear(cfg["d_head"], n_out))
+        self.fc_head = nn.Sequential(
+            nn.Linear(d * len(self.bin_sizes), cfg["d_head"]), nn.ReLU(), nn.Linear(cfg["d_head"], n_out)
+        )
         self.grid = BinGrid(self.bin_sizes, cfg["window"], d)
 
     @property

@@ -17,12 +17,35 @@ class DeepChrome(PromoterWindowModel):
 
     name = "deepchrome"
 
-    def __init__(self, n_feats: int, n_out: int = 2, n_bins: int = 100, bin_size: int = 100, filters: int = 50, width: int = 10, pool: int = 5, dropout: float = 0.5, window: int = 40_000):
+    def __init__(
+        self,
+        n_feats: int,
+        n_out: int = 2,
+        n_bins: int = 100,
+        bin_size: int = 100,
+        filters: int = 50,
+        width: int = 10,
+        pool: int = 5,
+        dropout: float = 0.5,
+        window: int = 40_000,
+    ):
         super().__init__()
-        self.config = {"n_feats": n_feats, "n_out": n_out, "n_bins": n_bins, "bin_size": bin_size, "filters": filters, "width": width, "pool": pool, "dropout": dropout, "window": window}
+        self.config = {
+            "n_feats": n_feats,
+            "n_out": n_out,
+            "n_bins": n_bins,
+            "bin_size": bin_size,
+            "filters": filters,
+            "width": width,
+            "pool": pool,
+            "dropout": dropout,
+            "window": window,
+        }
         self.n_bins, self.bin_size = n_bins, bin_size
         flat = filters * ((n_bins - width + 1) // pool)
-        self.features = nn.Sequential(nn.Conv1d(n_feats, filters, width), nn.ReLU(), nn.MaxPool1d(pool), nn.Flatten(), nn.Dropout(dropout))
+        self.features = nn.Sequential(
+            nn.Conv1d(n_feats, filters, width), nn.ReLU(), nn.MaxPool1d(pool), nn.Flatten(), nn.Dropout(dropout)
+        )
         self.mlp = nn.Sequential(nn.Linear(flat, 625), nn.ReLU(), nn.Linear(625, 125), nn.ReLU())
         self.head = nn.Linear(125, n_out)
 

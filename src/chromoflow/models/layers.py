@@ -14,7 +14,7 @@ output projection does, attention is scaled by 1/sqrt(d_head), no dropout.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -53,7 +53,9 @@ class SelfAttentionParams(nn.Module):
 
     def __init__(self, d_emb: int, n_heads: int, d_model: int, gate: bool = False):
         super().__init__()
-        self.gamma_f = nn.Parameter(torch.ones(n_heads))  # scales the interaction bias per head (unused in embed/pairwise)
+        self.gamma_f = nn.Parameter(
+            torch.ones(n_heads)
+        )  # scales the interaction bias per head (unused in embed/pairwise)
         self.w_bias = nn.Linear(2, n_heads, bias=False)  # unused by the official model; kept for its checkpoints
         self.att = nn.Linear(d_emb, (4 if gate else 3) * d_model, bias=False)
         self.ff = nn.Linear(d_model, d_emb)
@@ -150,7 +152,9 @@ class ResolutionStack(nn.Module):
                 if len({tuple(p.shape) for p in parts}) == 1:
                     state_dict[prefix + module._attr(name)] = torch.stack(parts)
                 else:
-                    error_msgs.append(f"size mismatch between resolutions for {prefix}*.{name}: {[tuple(p.shape) for p in parts]}")
+                    error_msgs.append(
+                        f"size mismatch between resolutions for {prefix}*.{name}: {[tuple(p.shape) for p in parts]}"
+                    )
 
 
 # --------------------------------------------------------------------------- grouped operations
@@ -160,7 +164,11 @@ def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = No
     """Per-group linear map: x (G, ..., in), weight (G, out, in), bias (G, out) -> (G, ..., out)."""
     g, shape = x.shape[0], x.shape[1:-1]
     flat = x.reshape(g, -1, x.shape[-1])
-    out = torch.bmm(flat, weight.transpose(1, 2)) if bias is None else torch.baddbmm(bias.unsqueeze(1), flat, weight.transpose(1, 2))
+    out = (
+        torch.bmm(flat, weight.transpose(1, 2))
+        if bias is None
+        else torch.baddbmm(bias.unsqueeze(1), flat, weight.transpose(1, 2))
+    )
     return out.reshape(g, *shape, weight.shape[1])
 
 
@@ -173,7 +181,9 @@ def layer_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: f
 def feed_forward(x: torch.Tensor, p: Callable[[str], torch.Tensor], prefix: str) -> torch.Tensor:
     """LN(x + W2 ReLU(W1 x)) with the stacked parameters ``p(prefix + 'l1.weight')`` etc."""
     h = F.relu(linear(x, p(prefix + "l1.weight"), p(prefix + "l1.bias")))
-    return layer_norm(x + linear(h, p(prefix + "l2.weight"), p(prefix + "l2.bias")), p(prefix + "ln.weight"), p(prefix + "ln.bias"))
+    return layer_norm(
+        x + linear(h, p(prefix + "l2.weight"), p(prefix + "l2.bias")), p(prefix + "ln.weight"), p(prefix + "ln.bias")
+    )
 
 
 def split_heads(x: torch.Tensor, heads: int) -> torch.Tensor:

@@ -20,7 +20,9 @@ class ChromoformerNoHiC(Chromoformer):
         super().__init__(n_feats, n_out, use_pcres=False, **config)
 
 
-MODELS: dict[str, type[GeneModel]] = {cls.name: cls for cls in (Chromoformer, ChromoformerNoHiC, AttentiveChrome, DeepChrome)}
+MODELS: dict[str, type[GeneModel]] = {
+    cls.name: cls for cls in (Chromoformer, ChromoformerNoHiC, AttentiveChrome, DeepChrome)
+}
 assert tuple(MODELS) == MODEL_NAMES
 
 

@@ -52,7 +52,9 @@ class _Writer:
         if not len(starts):
             return
         with quiet_libbigwig():
-            self._bw.addEntries([chrom] * len(starts), starts.tolist(), ends=ends.tolist(), values=np.asarray(values, float).tolist())
+            self._bw.addEntries(
+                [chrom] * len(starts), starts.tolist(), ends=ends.tolist(), values=np.asarray(values, float).tolist()
+            )
         self.bases += int((ends - starts).sum())
 
     def steps(self, chrom: str, start: int, values, step: int) -> None:
@@ -81,7 +83,9 @@ def _verify(path: Path, chroms: dict, bases: int, final: Path | None = None) -> 
             bw.close()
     if not ok or covered != bases:
         size = path.stat().st_size if path.exists() else 0
-        raise ChromoflowError(f"{final or path}: the bigWig did not write completely ({size} bytes on disk, {covered} of {bases} bases readable); is the disk full?")
+        raise ChromoflowError(
+            f"{final or path}: the bigWig did not write completely ({size} bytes on disk, {covered} of {bases} bases readable); is the disk full?"
+        )
 
 
 @contextlib.contextmanager

@@ -45,16 +45,26 @@ def read_binned_csv(path, n_marks: int | None = None) -> tuple[np.ndarray, np.nd
     numbers = np.array([no for no, _ in records])
     width = len(records[0][1])
     if width < 4:
-        raise at_line(path, numbers[0], f"expected gene_id, bin_id, at least one mark and a label (comma-separated), got {width} fields")
+        raise at_line(
+            path,
+            numbers[0],
+            f"expected gene_id, bin_id, at least one mark and a label (comma-separated), got {width} fields",
+        )
     ragged = next(((no, len(f)) for no, f in records if len(f) != width), None)
     if ragged:
         raise at_line(path, ragged[0], f"{ragged[1]} comma-separated fields, the first row has {width}")
     if n_marks is not None and width - 3 != n_marks:
-        raise ChromoflowError(f"{path}: {width - 3} mark columns, but {n_marks} marks are named; pass --marks with one name per mark column")
+        raise ChromoflowError(
+            f"{path}: {width - 3} mark columns, but {n_marks} marks are named; pass --marks with one name per mark column"
+        )
     ids = np.array([f[0].strip() for _, f in records], dtype=object)
     empty = np.isin(ids, ["", "NA", "NaN", "nan"])
     if empty.any():
-        raise at_line(path, numbers[int(np.flatnonzero(empty)[0])], f"empty gene id {ids[int(np.flatnonzero(empty)[0])]!r} in column 1")
+        raise at_line(
+            path,
+            numbers[int(np.flatnonzero(empty)[0])],
+            f"empty gene id {ids[int(np.flatnonzero(empty)[0])]!r} in column 1",
+        )
     text = np.array([f[1:] for _, f in records], dtype=object)
     values = pd.DataFrame(text).apply(pd.to_numeric, errors="coerce").to_numpy(np.float64, na_value=np.nan)
     bad = ~np.isfinite(values)
@@ -74,12 +84,20 @@ def read_binned_csv(path, n_marks: int | None = None) -> tuple[np.ndarray, np.nd
     short = np.flatnonzero(sizes != N_BINS)
     if len(short):
         g = int(short[0])
-        raise at_line(path, numbers[starts[g]], f"gene {str(ids[starts[g]])!r} has {sizes[g]} rows (bins); each gene needs {N_BINS}, bin_id 1..{N_BINS}")
+        raise at_line(
+            path,
+            numbers[starts[g]],
+            f"gene {str(ids[starts[g]])!r} has {sizes[g]} rows (bins); each gene needs {N_BINS}, bin_id 1..{N_BINS}",
+        )
     G = len(starts)
     wrong = bin_id != np.tile(np.arange(1, N_BINS + 1), G)
     if wrong.any():
         r = int(np.flatnonzero(wrong)[0])
-        raise at_line(path, numbers[r], f"expected bin {r % N_BINS + 1} of gene {str(ids[r])!r}, got bin_id {str(text[r, 0])!r}: each gene needs rows with bin_id 1..{N_BINS} in order")
+        raise at_line(
+            path,
+            numbers[r],
+            f"expected bin {r % N_BINS + 1} of gene {str(ids[r])!r}, got bin_id {str(text[r, 0])!r}: each gene needs rows with bin_id 1..{N_BINS} in order",
+        )
     labels = label.reshape(G, N_BINS)
     mixed = (labels != labels[:, :1]).any(1)
     if mixed.any():
@@ -93,7 +111,13 @@ def read_binned_csv(path, n_marks: int | None = None) -> tuple[np.ndarray, np.nd
     return gene_ids, counts.reshape(G, N_BINS, -1), labels[:, 0].astype(np.int8)
 
 
-def import_binned(csvs: list, out: str | os.PathLike, marks: list[str] | None = None, sample: str | None = None, transform: str = "raw") -> dict:
+def import_binned(
+    csvs: list,
+    out: str | os.PathLike,
+    marks: list[str] | None = None,
+    sample: str | None = None,
+    transform: str = "raw",
+) -> dict:
     """Write the chromoflow dataset of the CSVs (module docstring); return a small summary."""
     if not csvs:
         raise ChromoflowError("give at least one --csv")
@@ -110,7 +134,9 @@ def import_binned(csvs: list, out: str | os.PathLike, marks: list[str] | None = 
     ids = np.concatenate([p[0] for p in parts])
     dup = pd.Series(ids).duplicated()
     if dup.any():
-        raise ChromoflowError(f"gene {str(ids[int(np.flatnonzero(dup.to_numpy())[0])])!r} is in more than one --csv file; the files must split the genes")
+        raise ChromoflowError(
+            f"gene {str(ids[int(np.flatnonzero(dup.to_numpy())[0])])!r} is in more than one --csv file; the files must split the genes"
+        )
     counts = np.concatenate([p[1] for p in parts]).astype(np.float32)
     if transform == "log1p":
         counts = np.log1p(counts)
@@ -119,17 +145,39 @@ def import_binned(csvs: list, out: str | os.PathLike, marks: list[str] | None = 
     G = len(ids)
     genes = pd.DataFrame(
         {
-            "gene_id": ids, "chrom": "unplaced", "tss": 0, "strand": "+", "gene_name": "", "fold": fold,
-            "expression": np.nan, "label": label, "target": np.float32(np.nan),
+            "gene_id": ids,
+            "chrom": "unplaced",
+            "tss": 0,
+            "strand": "+",
+            "gene_name": "",
+            "fold": fold,
+            "expression": np.nan,
+            "label": label,
+            "target": np.float32(np.nan),
         }
     )
-    pcres = pd.DataFrame({"gene_index": pd.Series(dtype=np.int64), "chrom": pd.Series(dtype=object), "start": pd.Series(dtype=np.int64), "end": pd.Series(dtype=np.int64), "score": pd.Series(dtype=np.float32)})
+    pcres = pd.DataFrame(
+        {
+            "gene_index": pd.Series(dtype=np.int64),
+            "chrom": pd.Series(dtype=object),
+            "start": pd.Series(dtype=np.int64),
+            "end": pd.Series(dtype=np.int64),
+            "score": pd.Series(dtype=np.float32),
+        }
+    )
     names = [os.path.basename(str(p)) for p in csvs]
     attrs = {
         "sample": sample or os.path.basename(os.path.dirname(os.path.abspath(str(csvs[0])))) or "binned",
-        "marks": marks, "bin_sizes": [BIN_SIZE], "window": N_BINS * BIN_SIZE, "max_pcres": 1,
-        "folds": "files:" + ",".join(names), "n_folds": len(csvs), "fold_reason": "one fold per --csv file, in order",
-        "fold_seed": 0, "label_threshold": np.nan, "transform": transform,
+        "marks": marks,
+        "bin_sizes": [BIN_SIZE],
+        "window": N_BINS * BIN_SIZE,
+        "max_pcres": 1,
+        "folds": "files:" + ",".join(names),
+        "n_folds": len(csvs),
+        "fold_reason": "one fold per --csv file, in order",
+        "fold_seed": 0,
+        "label_threshold": np.nan,
+        "transform": transform,
         "sources": json.dumps({"csv": [str(p) for p in csvs]}),
     }
     require_space(out, counts.nbytes + 200 * G, "the dataset")

@@ -86,7 +86,15 @@ class BinPlan:
         for first, last, b0, b1 in blocks:
             cuts = {b: (ptr[first], ptr[last]) for b, (_, _, ptr) in bounds.items()}
             edges = np.unique(np.concatenate([x[a:z] for b, (a, z) in cuts.items() for x in bounds[b][:2]])) - b0
-            where = {b: (a, z, np.searchsorted(edges, bounds[b][0][a:z] - b0), np.searchsorted(edges, bounds[b][1][a:z] - b0)) for b, (a, z) in cuts.items()}
+            where = {
+                b: (
+                    a,
+                    z,
+                    np.searchsorted(edges, bounds[b][0][a:z] - b0),
+                    np.searchsorted(edges, bounds[b][1][a:z] - b0),
+                )
+                for b, (a, z) in cuts.items()
+            }
             self.blocks.append((b0, b1, edges[:-1], where))
         self.n = {b: len(bounds[b][0]) for b in self.bin_sizes}
 
@@ -96,6 +104,6 @@ class BinPlan:
         for b0, b1, cuts, where in self.blocks:
             segments = np.add.reduceat(track.values(chrom, b0, b1), cuts)
             csum = np.concatenate([[0.0], np.cumsum(segments, dtype=np.float64)])
-            for b, (a, z, l, h) in where.items():
-                out[b][a:z] = csum[h] - csum[l]
+            for b, (a, z, lo, hi) in where.items():
+                out[b][a:z] = csum[hi] - csum[lo]
         return {b: np.log1p(out[b] / self.width[b])[self.gather[b]].astype(np.float32) for b in self.bin_sizes}

@@ -126,7 +126,14 @@ def candidates(genes: pd.DataFrame, source: str, rules, aliases: ChromAliases | 
     if kind == "ibed":
         return ibed_candidates(genes, source, aliases=aliases)
     with ContactMatrix(source, normalization=rules.normalization, balance=rules.balance) as matrix:
-        return matrix_candidates(genes, matrix, max_distance=rules.matrix_max_distance, max_length=rules.max_length, min_count=rules.min_count, aliases=aliases)
+        return matrix_candidates(
+            genes,
+            matrix,
+            max_distance=rules.matrix_max_distance,
+            max_length=rules.max_length,
+            min_count=rules.min_count,
+            aliases=aliases,
+        )
 
 
 class _TssIndex:
@@ -175,20 +182,29 @@ def _check_chroms(genes: pd.DataFrame, chroms, source) -> None:
     main_missing = sort_chroms(c for c in missing if main_chromosomes([c]))
     if main_missing and missing != gene_chroms:
         n_genes = int(genes["chrom"].isin(missing).sum())
-        warn(f"{source}: no contacts on {len(main_missing)} of the genes' chromosomes ({', '.join(main_missing[:5])}{' …' if len(main_missing) > 5 else ''}): their {n_genes} genes get no pCREs")
+        warn(
+            f"{source}: no contacts on {len(main_missing)} of the genes' chromosomes ({', '.join(main_missing[:5])}{' …' if len(main_missing) > 5 else ''}): their {n_genes} genes get no pCREs"
+        )
     if missing == gene_chroms:
-        raise ChromoflowError(f"{source}: none of the genes' chromosomes occurs in the contacts (genes are on e.g. {sorted(gene_chroms)[0]!r}, the contacts on e.g. {sorted(set(chroms))[0] if len(chroms) else 'nothing'!r}); {ALIAS_HINT}")
+        raise ChromoflowError(
+            f"{source}: none of the genes' chromosomes occurs in the contacts (genes are on e.g. {sorted(gene_chroms)[0]!r}, "
+            f"the contacts on e.g. {sorted(set(chroms))[0] if len(chroms) else 'nothing'!r}); {ALIAS_HINT}"
+        )
 
 
 def _check_intervals(path, lines, start, end, what: str) -> None:
     bad = (start < 0) | (end <= start)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ChromoflowError(f"{path} line {lines[i]}: invalid {what} interval {start[i]}-{end[i]} (need 0 <= start < end)")
+        raise ChromoflowError(
+            f"{path} line {lines[i]}: invalid {what} interval {start[i]}-{end[i]} (need 0 <= start < end)"
+        )
 
 
 def _frame(gidx, order, chrom, start, end, score) -> pd.DataFrame:
-    return pd.DataFrame({"gene_index": gidx, "chrom": chrom, "start": start, "end": end, "score": score, "tss_order": order})
+    return pd.DataFrame(
+        {"gene_index": gidx, "chrom": chrom, "start": start, "end": end, "score": score, "tss_order": order}
+    )
 
 
 # --------------------------------------------------------------------------- pair lists
@@ -205,7 +221,9 @@ def _score_column(head, ncols: int, wanted: str | None, path):
                 raise ChromoflowError(f"{path}: --score-column {name}: the file has {ncols} columns")
             return k
         if names is None:
-            raise ChromoflowError(f"{path}: --score-column {name!r}: the file has no header line naming its columns; give a column number instead")
+            raise ChromoflowError(
+                f"{path}: --score-column {name!r}: the file has no header line naming its columns; give a column number instead"
+            )
         if name not in names:
             raise ChromoflowError(f"{path}: --score-column {name!r}: no such column (columns: {', '.join(names)})")
         return names.index(name)
@@ -247,7 +265,9 @@ def _parse_scores(rows, lines, how, label: str, path) -> np.ndarray | None:
         return None  # '.' everywhere: no score
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ChromoflowError(f"{path} line {lines[i]}: score ({label}) must be a finite number{' with a positive denominator' if how[0] == 'ratio' else ''}, got {raw[i]!r}")
+        raise ChromoflowError(
+            f"{path} line {lines[i]}: score ({label}) must be a finite number{' with a positive denominator' if how[0] == 'ratio' else ''}, got {raw[i]!r}"
+        )
     if how[0] == "col" and _PVALUE.search(label):
         if (val < 0).any() or (val > 1).any():
             i = int(np.flatnonzero((val < 0) | (val > 1))[0])
@@ -273,15 +293,25 @@ def _read_pairs(path):
                 continue
             head = pending
         if len(f) < 6:
-            raise ChromoflowError(f"{path} line {no}: expected at least 6 tab-separated BEDPE columns (chrom1, start1, end1, chrom2, start2, end2), got {len(f)}")
+            raise ChromoflowError(
+                f"{path} line {no}: expected at least 6 tab-separated BEDPE columns (chrom1, start1, end1, chrom2, start2, end2), got {len(f)}"
+            )
         rows.append(f)
         lines.append(no)
     if not rows:
-        raise ChromoflowError(f"{path}: no BEDPE rows (the file is empty{' but for its header' if head or pending else ''})")
+        raise ChromoflowError(
+            f"{path}: no BEDPE rows (the file is empty{' but for its header' if head or pending else ''})"
+        )
     return head, rows, np.asarray(lines)
 
 
-def bedpe_candidates(genes: pd.DataFrame, path: str | os.PathLike, anchors: str = "auto", score_column: str | None = None, aliases: ChromAliases | None = None) -> Candidates:
+def bedpe_candidates(
+    genes: pd.DataFrame,
+    path: str | os.PathLike,
+    anchors: str = "auto",
+    score_column: str | None = None,
+    aliases: ChromAliases | None = None,
+) -> Candidates:
     """Partners from a BEDPE interaction or loop list (see the module docstring)."""
     if anchors not in ANCHORS:
         raise ChromoflowError(f"--anchors {anchors!r}: expected one of {', '.join(ANCHORS)}")
@@ -292,8 +322,12 @@ def bedpe_candidates(genes: pd.DataFrame, path: str | os.PathLike, anchors: str 
     notes = []
     if score is None:
         if how is not None:
-            warn(f"{path}: the score column ({label}) holds no numbers (all '.', NA or NaN): read as an unscored loop list")
-        notes.append("no score column: every loop passes --min-score and pCREs are ranked nearest first (score written as 1)")
+            warn(
+                f"{path}: the score column ({label}) holds no numbers (all '.', NA or NaN): read as an unscored loop list"
+            )
+        notes.append(
+            "no score column: every loop passes --min-score and pCREs are ranked nearest first (score written as 1)"
+        )
         score = np.full(len(rows), np.nan)
     else:
         notes.append(f"score: {label}" + (f" as -log10({label})" if how[0] == "col" and _PVALUE.search(label) else ""))
@@ -323,7 +357,7 @@ def bedpe_candidates(genes: pd.DataFrame, path: str | os.PathLike, anchors: str 
     return Candidates(pd.concat(parts, ignore_index=True), scored=bool(np.isfinite(score).any()), notes=notes)
 
 
-def _anchors_from_evidence(index: "_TssIndex", cis: np.ndarray, first, second) -> tuple[str, str]:
+def _anchors_from_evidence(index: _TssIndex, cis: np.ndarray, first, second) -> tuple[str, str]:
     """``first`` when anchor 1 is where the genes' TSSs are, as in a capture (pcHi-C) list whose anchor 1 is the
     bait, else ``either``. The evidence: the share of cis rows with a TSS in anchor 1 against that in anchor 2 (a
     loop caller's anchors hold TSSs about equally often, whatever its columns)."""
@@ -333,8 +367,14 @@ def _anchors_from_evidence(index: "_TssIndex", cis: np.ndarray, first, second) -
         held.append(len(np.unique(rows)) / max(len(cis), 1))
     one, two = held
     if one >= 0.5 and two <= one / 3:
-        return "first", f"anchor 1 holds a TSS in {one:.0%} of the rows, anchor 2 in {two:.0%}: anchor 1 is the bait, as in capture Hi-C lists; --anchors either for undirected loops"
-    return "either", f"anchor 1 holds a TSS in {one:.0%} of the rows, anchor 2 in {two:.0%}: not a capture list's pattern, so either anchor may hold the TSS; --anchors first if anchor 1 is always the bait"
+        return (
+            "first",
+            f"anchor 1 holds a TSS in {one:.0%} of the rows, anchor 2 in {two:.0%}: anchor 1 is the bait, as in capture Hi-C lists; --anchors either for undirected loops",
+        )
+    return (
+        "either",
+        f"anchor 1 holds a TSS in {one:.0%} of the rows, anchor 2 in {two:.0%}: not a capture list's pattern, so either anchor may hold the TSS; --anchors first if anchor 1 is always the bait",
+    )
 
 
 IBED_COLUMNS = ["bait_chr", "bait_start", "bait_end", "otherEnd_chr", "otherEnd_start", "otherEnd_end", "score"]
@@ -350,12 +390,20 @@ def ibed_candidates(genes: pd.DataFrame, path: str | os.PathLike, aliases: Chrom
         raise ChromoflowError(f"{path}: not a CHiCAGO ibed: header lacks {', '.join(missing)}")
     short = [i for i, r in enumerate(rows) if len(r) < len(head)]
     if short:
-        raise ChromoflowError(f"{path} line {lines[short[0]]}: {len(rows[short[0]])} tab-separated fields, the header has {len(head)}")
+        raise ChromoflowError(
+            f"{path} line {lines[short[0]]}: {len(rows[short[0]])} tab-separated fields, the header has {len(head)}"
+        )
     col = {name: head.index(name) for name in IBED_COLUMNS}
     bc = _rename(np.array([r[col["bait_chr"]] for r in rows], dtype=object), genes, aliases)
     oc = _rename(np.array([r[col["otherEnd_chr"]] for r in rows], dtype=object), genes, aliases)
-    bs, be = column(rows, lines, col["bait_start"], path, "bait_start"), column(rows, lines, col["bait_end"], path, "bait_end")
-    os_, oe = column(rows, lines, col["otherEnd_start"], path, "otherEnd_start"), column(rows, lines, col["otherEnd_end"], path, "otherEnd_end")
+    bs, be = (
+        column(rows, lines, col["bait_start"], path, "bait_start"),
+        column(rows, lines, col["bait_end"], path, "bait_end"),
+    )
+    os_, oe = (
+        column(rows, lines, col["otherEnd_start"], path, "otherEnd_start"),
+        column(rows, lines, col["otherEnd_end"], path, "otherEnd_end"),
+    )
     score = column(rows, lines, col["score"], path, "score", kind=float)
     bad = ~np.isfinite(score)
     if bad.any():
@@ -444,7 +492,11 @@ class _CoolerMatrix:
         r2 = (chrom, a * res, min((z + max_diag) * res, size))
         px = self._cooler.matrix(balance=False, as_pixels=True, join=False).fetch(r1, r2)
         off = self._offset[chrom]
-        return px["bin1_id"].to_numpy(np.int64) - off, px["bin2_id"].to_numpy(np.int64) - off, px["count"].to_numpy(np.float64)
+        return (
+            px["bin1_id"].to_numpy(np.int64) - off,
+            px["bin2_id"].to_numpy(np.int64) - off,
+            px["count"].to_numpy(np.float64),
+        )
 
     def close(self) -> None:
         pass
@@ -473,10 +525,14 @@ class ContactMatrix:
         if resolutions is not None:
             if resolution is None:
                 if len(resolutions) > 1:
-                    raise ChromoflowError(f"{path}: multi-resolution file: pick one, e.g. {path}::resolutions/{resolutions[0]} (available: {', '.join(map(str, resolutions))})")
+                    raise ChromoflowError(
+                        f"{path}: multi-resolution file: pick one, e.g. {path}::resolutions/{resolutions[0]} (available: {', '.join(map(str, resolutions))})"
+                    )
                 resolution = int(resolutions[0])
             elif resolution not in resolutions:
-                raise ChromoflowError(f"{path}: no resolution {resolution} (available: {', '.join(map(str, resolutions))})")
+                raise ChromoflowError(
+                    f"{path}: no resolution {resolution} (available: {', '.join(map(str, resolutions))})"
+                )
         elif resolution is not None:
             raise ChromoflowError(f"{uri}: a single-resolution .cool takes no ::resolutions/N suffix")
         self._matrix = _open_matrix(path, kind, resolution, resolutions is not None, self.uri)
@@ -491,11 +547,19 @@ class ContactMatrix:
             if normalization == "auto":
                 chosen = next((n for n in MATRIX_NORMALIZATIONS if n in available), None)
                 if chosen is None:
-                    how = "compute them with 'hictk balance' or juicer_tools addNorm" if kind == "hic" else "run 'cooler balance' on it"
-                    raise ChromoflowError(f"{uri}: the matrix has no normalisation (balancing weights): {how}, or pass --no-balance to score raw counts")
+                    how = (
+                        "compute them with 'hictk balance' or juicer_tools addNorm"
+                        if kind == "hic"
+                        else "run 'cooler balance' on it"
+                    )
+                    raise ChromoflowError(
+                        f"{uri}: the matrix has no normalisation (balancing weights): {how}, or pass --no-balance to score raw counts"
+                    )
             else:
                 if normalization not in available:
-                    raise ChromoflowError(f"{uri}: no normalisation {normalization!r} in the file (available: {', '.join(available) or 'none'}); pass --no-balance to score raw counts")
+                    raise ChromoflowError(
+                        f"{uri}: no normalisation {normalization!r} in the file (available: {', '.join(available) or 'none'}); pass --no-balance to score raw counts"
+                    )
                 chosen = normalization
             self.normalization = chosen
             weights = self._matrix.divisive_weights(chosen)
@@ -535,7 +599,9 @@ class ContactMatrix:
             try:
                 i, j, count = self._matrix.pixels(chrom, a, z, max_diag)
             except (RuntimeError, OSError, KeyError, ValueError) as exc:
-                raise ChromoflowError(f"{self.uri}: cannot read {chrom} ({_first_line(exc)}); the file may be damaged") from None
+                raise ChromoflowError(
+                    f"{self.uri}: cannot read {chrom} ({_first_line(exc)}); the file may be damaged"
+                ) from None
             keep = (j >= i) & (j - i <= max_diag)
             yield i[keep], j[keep], count[keep]
 
@@ -575,7 +641,9 @@ def _open_matrix(path: Path, kind: str, resolution: int | None, multires: bool, 
     try:
         return _CoolerMatrix(f"{path}::resolutions/{resolution}" if multires else str(path))
     except Exception as exc:  # noqa: BLE001 - cooler raises many types for files it cannot read
-        raise ChromoflowError(f"{uri}: cannot open it as a contact matrix ({problem}; cooler: {_first_line(exc)})") from None
+        raise ChromoflowError(
+            f"{uri}: cannot open it as a contact matrix ({problem}; cooler: {_first_line(exc)})"
+        ) from None
 
 
 def _is_hdf5(path: Path) -> bool:
@@ -613,16 +681,28 @@ def _valid_pairs_per_diagonal(valid: np.ndarray, max_diag: int) -> np.ndarray:
     return n
 
 
-def matrix_candidates(genes: pd.DataFrame, matrix: ContactMatrix, *, max_distance: int, max_length: int, min_count: float = 0, aliases: ChromAliases | None = None) -> Candidates:
+def matrix_candidates(
+    genes: pd.DataFrame,
+    matrix: ContactMatrix,
+    *,
+    max_distance: int,
+    max_length: int,
+    min_count: float = 0,
+    aliases: ChromAliases | None = None,
+) -> Candidates:
     """Partners from a contact matrix: observed/expected in each TSS bin's cis row (see the module docstring)."""
     res = matrix.resolution
     if res > max_length:
         raise ChromoflowError(
             f"{matrix.uri}: resolution {res} bp is coarser than --max-length {max_length}: partner bins would exceed the pCRE length limit; pick a finer resolution (e.g. ::resolutions/5000)"
         )
-    name_of = {c: aliases.translate(c, set(genes["chrom"])) if aliases else c for c in matrix.chroms}  # the genes' name for each
+    name_of = {
+        c: aliases.translate(c, set(genes["chrom"])) if aliases else c for c in matrix.chroms
+    }  # the genes' name for each
     _check_chroms(genes, list(name_of.values()), matrix.uri)
-    notes = [f"{'normalisation ' + matrix.normalization if matrix.balance else 'raw counts (--no-balance)'}, resolution {res} bp, pixels with >= {min_count:g} reads, band {max_distance} bp"]
+    notes = [
+        f"{'normalisation ' + matrix.normalization if matrix.balance else 'raw counts (--no-balance)'}, resolution {res} bp, pixels with >= {min_count:g} reads, band {max_distance} bp"
+    ]
     max_diag = max_distance // res + 1
     gene_index, position, order = all_tss(genes)
     gene_chrom = genes["chrom"].to_numpy()[gene_index]
@@ -667,7 +747,16 @@ def matrix_candidates(genes: pd.DataFrame, matrix: ContactMatrix, *, max_distanc
         which = sel[srt][expand_ranges(lo, n)]
         pb = partner[rep]
         start = pb * res
-        parts.append(_frame(gene_index[which], order[which], np.full(len(pb), name_of[chrom], dtype=object), start, np.minimum(start + res, matrix.chroms[chrom]), score[rep]))
+        parts.append(
+            _frame(
+                gene_index[which],
+                order[which],
+                np.full(len(pb), name_of[chrom], dtype=object),
+                start,
+                np.minimum(start + res, matrix.chroms[chrom]),
+                score[rep],
+            )
+        )
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=CANDIDATE_COLUMNS)
     if out.empty:
         warn(f"{matrix.uri}: no contacts in any gene's TSS bin")

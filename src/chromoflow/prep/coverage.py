@@ -29,7 +29,12 @@ def bam_to_bigwig(bam: str | os.PathLike, out: str | os.PathLike, min_mapq: int 
     written = 0
     try:
         with bigwig_output(out, track.chroms) as bw:
-            bar = progress(total=sum(track.chroms.values()), desc=f"coverage {os.path.basename(str(bam))}", unit="bp", unit_scale=True)
+            bar = progress(
+                total=sum(track.chroms.values()),
+                desc=f"coverage {os.path.basename(str(bam))}",
+                unit="bp",
+                unit_scale=True,
+            )
             for chrom, size in track.chroms.items():
                 for w0 in range(0, size, window):
                     w1 = min(w0 + window, size)

@@ -57,7 +57,9 @@ def _sample_column(header: list[str], sample: str, path) -> str:
         note(f"{path}: column {stems[0]!r} taken as sample {sample!r}")
         return stems[0]
     samples = header[1:]
-    raise ChromoflowError(f"{path}: no column for sample {sample!r} (columns: {', '.join(samples[:10])}{' …' if len(samples) > 10 else ''})")
+    raise ChromoflowError(
+        f"{path}: no column for sample {sample!r} (columns: {', '.join(samples[:10])}{' …' if len(samples) > 10 else ''})"
+    )
 
 
 def read_expression(path: str | os.PathLike, sample: str) -> pd.Series:
@@ -66,7 +68,9 @@ def read_expression(path: str | os.PathLike, sample: str) -> pd.Series:
     head = read_table(path, [], "expression table", comments=("#",), skip=1 if gct else 0, allow_empty=True)
     header = list(head.columns)
     if len(header) < 2:
-        raise ChromoflowError(f"{path}: expected a tab-separated table with gene_id and one column per sample (the header has {len(header)} column)")
+        raise ChromoflowError(
+            f"{path}: expected a tab-separated table with gene_id and one column per sample (the header has {len(header)} column)"
+        )
     id_col = "gene_id" if "gene_id" in header else header[0]
     column = _sample_column(header, sample, path)
     frame = head
@@ -79,23 +83,37 @@ def read_expression(path: str | os.PathLike, sample: str) -> pd.Series:
         raise at_line(path, row_line(frame, i), f"empty gene id in column {id_col!r}")
     par_y = raw.str.endswith("_PAR_Y").to_numpy()
     if par_y.any():
-        note(f"{path}: {int(par_y.sum())} _PAR_Y rows skipped (GENCODE's chrY copies of pseudo-autosomal genes; the chrX gene keeps its value, as in the GTF)")
+        note(
+            f"{path}: {int(par_y.sum())} _PAR_Y rows skipped (GENCODE's chrY copies of pseudo-autosomal genes; the chrX gene keeps its value, as in the GTF)"
+        )
     ids = raw.map(strip_version)
     values = pd.to_numeric(frame[column], errors="coerce")
     missing = frame[column].str.strip().str.upper().isin(["", "NA", "NAN"])
     bad = ((values.isna() & ~missing) | np.isinf(values.astype(float))) & ~par_y
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise at_line(path, row_line(frame, i), f"expression of {ids.iat[i]!r} in column {column!r} is not a finite number: {frame[column].iat[i]!r}")
+        raise at_line(
+            path,
+            row_line(frame, i),
+            f"expression of {ids.iat[i]!r} in column {column!r} is not a finite number: {frame[column].iat[i]!r}",
+        )
     neg = (values < 0) & ~par_y
     if neg.any():
         i = int(np.flatnonzero(neg.to_numpy())[0])
-        raise at_line(path, row_line(frame, i), f"expression of {ids.iat[i]!r} is negative ({values.iat[i]}); expected RPKM/TPM-like values >= 0")
+        raise at_line(
+            path,
+            row_line(frame, i),
+            f"expression of {ids.iat[i]!r} is negative ({values.iat[i]}); expected RPKM/TPM-like values >= 0",
+        )
     keep = ~par_y
     dup = ids[keep].duplicated()
     if dup.any():
         i = int(dup.index[np.flatnonzero(dup.to_numpy())[0]])
-        raise at_line(path, row_line(frame, i), f"duplicate gene_id {ids.iat[i]!r}{f' (as {raw.iat[i]!r} without its version)' if raw.iat[i] != ids.iat[i] else ''}")
+        raise at_line(
+            path,
+            row_line(frame, i),
+            f"duplicate gene_id {ids.iat[i]!r}{f' (as {raw.iat[i]!r} without its version)' if raw.iat[i] != ids.iat[i] else ''}",
+        )
     return pd.Series(values[keep].to_numpy(dtype=np.float64), index=ids[keep].to_numpy(), name=sample)
 
 

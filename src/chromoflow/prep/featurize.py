@@ -47,7 +47,9 @@ class Layout:
     def __post_init__(self):
         for b in self.bin_sizes:
             if b <= 0 or self.window % b:
-                raise ChromoflowError(f"--bin-sizes: bin size {b} does not divide the --window {self.window}; use sizes that divide it (e.g. 2000,500,100 for 40000)")
+                raise ChromoflowError(
+                    f"--bin-sizes: bin size {b} does not divide the --window {self.window}; use sizes that divide it (e.g. 2000,500,100 for 40000)"
+                )
 
 
 def parse_tracks(specs) -> tuple[list[str], list[str]]:
@@ -73,24 +75,34 @@ def _attach_pcres(genes: pd.DataFrame, pcres: pd.DataFrame | None, layout: Layou
     """Order pCREs by gene (genes table order) then rank; keep ``max_pcres`` per gene."""
     cols = ["gene_index", "chrom", "start", "end", "score", "rank"]
     if pcres is None or pcres.empty:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(cols, ["int64", "object", "int64", "int64", "float64", "int64"])})
+        return pd.DataFrame(
+            {c: pd.Series(dtype=t) for c, t in zip(cols, ["int64", "object", "int64", "int64", "float64", "int64"])}
+        )
     index = pd.Series(np.arange(len(genes)), index=genes["gene_id"].to_numpy())
     gi = index.reindex(pcres["gene_id"].to_numpy()).to_numpy()
     unknown = np.isnan(gi)
     if unknown.all():
-        raise ChromoflowError(f"{source}: none of its gene_ids is in the genes table; were the pCREs made from another genes.tsv?")
+        raise ChromoflowError(
+            f"{source}: none of its gene_ids is in the genes table; were the pCREs made from another genes.tsv?"
+        )
     if unknown.any():
-        warn(f"{source}: {int(unknown.sum())} pCRE rows name genes not in the genes table (e.g. {pcres['gene_id'].to_numpy()[unknown][0]!r}); ignored")
+        warn(
+            f"{source}: {int(unknown.sum())} pCRE rows name genes not in the genes table (e.g. {pcres['gene_id'].to_numpy()[unknown][0]!r}); ignored"
+        )
     p = pcres[~unknown].copy()
     p.insert(0, "gene_index", gi[~unknown].astype(np.int64))
     wrong = p["chrom"].to_numpy() != genes["chrom"].to_numpy()[p["gene_index"].to_numpy()]
     if wrong.any():
         row = p[wrong].iloc[0]
-        raise ChromoflowError(f"{source}: pCRE {row.chrom}:{row.start}-{row.end} of {row.gene_id} is not on the gene's chromosome; pCREs must be cis")
+        raise ChromoflowError(
+            f"{source}: pCRE {row.chrom}:{row.start}-{row.end} of {row.gene_id} is not on the gene's chromosome; pCREs must be cis"
+        )
     too_long = (p["end"] - p["start"]) > layout.window
     if too_long.any():
         row = p[too_long].iloc[0]
-        raise ChromoflowError(f"{source}: pCRE {row.chrom}:{row.start}-{row.end} of {row.gene_id} is longer than the {layout.window} bp window; rebuild pCREs with --max-length {layout.window}")
+        raise ChromoflowError(
+            f"{source}: pCRE {row.chrom}:{row.start}-{row.end} of {row.gene_id} is longer than the {layout.window} bp window; rebuild pCREs with --max-length {layout.window}"
+        )
     p = p.sort_values(["gene_index", "rank"], kind="stable")
     p = p[p.groupby("gene_index").cumcount() < layout.max_pcres]
     return p[cols].reset_index(drop=True)
@@ -187,9 +199,15 @@ def build_dataset(
         wanted = set(names.values())
         missing = missing_chroms(wanted, track.chroms, (sources or {}).get("genes") or "the genes table", path)
         if missing == wanted:
-            raise ChromoflowError(f"{path} ({mark}): none of the genes' chromosomes is in this track (genes are on e.g. {sort_chroms(gene_chroms)[0]!r}, the track has e.g. {sort_chroms(track.chroms)[0]!r}); is it the right genome? {ALIAS_HINT}")
+            raise ChromoflowError(
+                f"{path} ({mark}): none of the genes' chromosomes is in this track (genes are on e.g. {sort_chroms(gene_chroms)[0]!r}, "
+                f"the track has e.g. {sort_chroms(track.chroms)[0]!r}); is it the right genome? {ALIAS_HINT}"
+            )
         if missing and not allow_missing_chroms:
-            raise ChromoflowError(f"{path} ({mark}): no chromosome {', '.join(sort_chroms(missing)[:5])} in this track, but genes are there; drop those genes or pass {option('--allow-missing-chroms')} to read them as 0")
+            raise ChromoflowError(
+                f"{path} ({mark}): no chromosome {', '.join(sort_chroms(missing)[:5])} in this track, but genes are there; "
+                f"drop those genes or pass {option('--allow-missing-chroms')} to read them as 0"
+            )
     for t in tracks:
         t.close()
     pcre_table = _attach_pcres(genes, pcres, layout, (sources or {}).get("pcres", "pcres"))
@@ -199,9 +217,13 @@ def build_dataset(
         expr = series.reindex(genes["gene_id"].to_numpy()).to_numpy(np.float64)
         found = np.isfinite(expr)
         if not found.any():
-            raise ChromoflowError(f"{expression}: no gene of the genes table has an expression value for {sample!r}; do the gene IDs match (e.g. {genes['gene_id'].iat[0]!r} vs {series.index[0]!r})?")
+            raise ChromoflowError(
+                f"{expression}: no gene of the genes table has an expression value for {sample!r}; do the gene IDs match (e.g. {genes['gene_id'].iat[0]!r} vs {series.index[0]!r})?"
+            )
         if not found.all():
-            warn(f"{expression}: {int((~found).sum())} of {len(genes)} genes have no expression value for {sample!r}; they get label -1 and are not trained on")
+            warn(
+                f"{expression}: {int((~found).sum())} of {len(genes)} genes have no expression value for {sample!r}; they get label -1 and are not trained on"
+            )
     label, target, threshold = labels_and_targets(expr, source=f"{expression} ({sample})")
     # Folds by the tracks' names for the genes' chromosomes (RefSeq-named genes still get the published split).
     fold, scheme, why = assign_folds(genes.assign(chrom=genes["chrom"].map(track_names[0])), folds, seed, genome=genome)
@@ -219,17 +241,31 @@ def build_dataset(
         pa, pz = int(offset[a]), int(offset[z - 1] + counts[z - 1])
         tasks.append(
             (
-                [str(f) for f in track_files], min_mapq, [names[genes["chrom"].iat[a]] for names in track_names], tss_pos[a:z], strand_all[a:z],
-                pcre_table["start"].to_numpy(np.int64)[pa:pz], pcre_table["end"].to_numpy(np.int64)[pa:pz], layout,
+                [str(f) for f in track_files],
+                min_mapq,
+                [names[genes["chrom"].iat[a]] for names in track_names],
+                tss_pos[a:z],
+                strand_all[a:z],
+                pcre_table["start"].to_numpy(np.int64)[pa:pz],
+                pcre_table["end"].to_numpy(np.int64)[pa:pz],
+                layout,
             )
         )
         spans.append((a, z, pa, pz))
 
     columns = genes.assign(fold=fold, expression=expr, label=label, target=target)
     attrs = {
-        "sample": sample, "marks": marks, "bin_sizes": layout.bin_sizes, "window": layout.window, "max_pcres": layout.max_pcres,
-        "folds": scheme, "n_folds": int(fold.max()) if len(fold) else 0, "fold_reason": why, "fold_seed": seed,
-        "label_threshold": threshold, "sources": json.dumps(sources or {}, sort_keys=True),
+        "sample": sample,
+        "marks": marks,
+        "bin_sizes": layout.bin_sizes,
+        "window": layout.window,
+        "max_pcres": layout.max_pcres,
+        "folds": scheme,
+        "n_folds": int(fold.max()) if len(fold) else 0,
+        "fold_reason": why,
+        "fold_seed": seed,
+        "label_threshold": threshold,
+        "sources": json.dumps(sources or {}, sort_keys=True),
         "track_chroms": json.dumps({c: t for c, t in track_names[0].items() if c != t}, sort_keys=True),
     }
     require_space(out, _dataset_bytes(G, M, layout, lengths), "the dataset")
@@ -251,8 +287,16 @@ def build_dataset(
                     # parent's threads and locks: once hictkpy (its logger thread) is loaded in this
                     # process, fork can deadlock, so start workers from a clean forkserver instead.
                     methods = multiprocessing.get_all_start_methods()
-                    method = "fork" if "fork" in methods and "hictkpy" not in sys.modules else ("forkserver" if "forkserver" in methods else "spawn")
-                    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), initializer=_init_worker, mp_context=multiprocessing.get_context(method)) as pool:
+                    method = (
+                        "fork"
+                        if "fork" in methods and "hictkpy" not in sys.modules
+                        else ("forkserver" if "forkserver" in methods else "spawn")
+                    )
+                    with ProcessPoolExecutor(
+                        max_workers=min(jobs, len(tasks)),
+                        initializer=_init_worker,
+                        mp_context=multiprocessing.get_context(method),
+                    ) as pool:
                         yield from pool.map(_featurize_in_worker, tasks)
 
             bar = progress(total=G, desc=f"dataset {sample}", unit="gene")

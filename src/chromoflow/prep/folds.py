@@ -80,7 +80,10 @@ def resolve_scheme(scheme: str, chroms) -> tuple[str, str]:
         return "official", "auto: human chromosomes 1-22, X; the published split"
     main = sorted(main_chromosomes(chroms), key=chrom_sort_key)
     shown = ", ".join(main[:6]) + (" …" if len(main) > 6 else "") if main else "none"
-    return "chrom:4", f"auto: not a human genome (main chromosomes {shown}); 4 folds of whole chromosomes balanced by gene count"
+    return (
+        "chrom:4",
+        f"auto: not a human genome (main chromosomes {shown}); 4 folds of whole chromosomes balanced by gene count",
+    )
 
 
 def assign_folds(genes: pd.DataFrame, scheme: str = "auto", seed: int = 0, genome=None) -> tuple[np.ndarray, str, str]:
@@ -96,7 +99,9 @@ def assign_folds(genes: pd.DataFrame, scheme: str = "auto", seed: int = 0, genom
         folds = np.array([_OFFICIAL.get(canonical(c), 0) for c in chrom], np.int32)
         outside = sorted({c for c, f in zip(chrom, folds) if f == 0}, key=chrom_sort_key)
         if outside:
-            warn(f"{int((folds == 0).sum())} genes on chromosomes outside the official folds ({', '.join(outside[:5])}) get fold 0: predicted, never trained on or evaluated")
+            warn(
+                f"{int((folds == 0).sum())} genes on chromosomes outside the official folds ({', '.join(outside[:5])}) get fold 0: predicted, never trained on or evaluated"
+            )
         return folds, scheme, why
     k = int(scheme.split(":")[1])
     if scheme.startswith("random"):
@@ -110,7 +115,9 @@ def assign_folds(genes: pd.DataFrame, scheme: str = "auto", seed: int = 0, genom
     counts = genes.groupby("chrom").size()
     names = sorted(counts.index, key=lambda c: (-counts[c], chrom_sort_key(c)))
     if len(names) < k:
-        raise ChromoflowError(f"--folds {scheme} ({why}): only {len(names)} chromosome(s) carry genes; use --folds random:{k} (or fewer chromosome folds)")
+        raise ChromoflowError(
+            f"--folds {scheme} ({why}): only {len(names)} chromosome(s) carry genes; use --folds random:{k} (or fewer chromosome folds)"
+        )
     load = np.zeros(k, np.int64)
     fold_of = {}
     for c in names:

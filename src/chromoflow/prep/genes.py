@@ -61,7 +61,9 @@ def _finish(rows: list[tuple], source) -> pd.DataFrame:
             f"{', '.join(map(str, lines[:3]))}): gene IDs must be unique"
         )
     frame = frame.drop(columns="line")
-    order = sorted(range(len(frame)), key=lambda i: (chrom_sort_key(frame.chrom.iat[i]), frame.tss.iat[i], frame.gene_id.iat[i]))
+    order = sorted(
+        range(len(frame)), key=lambda i: (chrom_sort_key(frame.chrom.iat[i]), frame.tss.iat[i], frame.gene_id.iat[i])
+    )
     frame = frame.iloc[order].reset_index(drop=True)
     frame["tss"] = frame["tss"].astype(np.int64)
     return frame
@@ -72,7 +74,11 @@ def genes_from_bed(path: str | os.PathLike) -> pd.DataFrame:
     rows = []
     for no, f in lines(path, comments=("#", "track", "browser")):
         if len(f) < 6:
-            raise at_line(path, no, f"expected 6 tab-separated BED columns (chrom, start, end, gene_id, score, strand), got {len(f)}")
+            raise at_line(
+                path,
+                no,
+                f"expected 6 tab-separated BED columns (chrom, start, end, gene_id, score, strand), got {len(f)}",
+            )
         chrom, start, end, name, strand = f[0], f[1], f[2], f[3], f[5]
         try:
             start, end = int(start), int(end)
@@ -158,7 +164,14 @@ def _annotation_records(path, gff3: bool):
             continue
         parent = attrs.get("Parent", "").split(",")[0]
         if parent in gene_of:
-            yield no, "transcript", gene_of[parent], attrs.get("ID") or f"{parent}:{no}", f, {k: v for k, v in attrs.items() if k in ("gene_type", "gene_biotype", "gene_name")}
+            yield (
+                no,
+                "transcript",
+                gene_of[parent],
+                attrs.get("ID") or f"{parent}:{no}",
+                f,
+                {k: v for k, v in attrs.items() if k in ("gene_type", "gene_biotype", "gene_name")},
+            )
 
 
 def _read_annotation(path, gff3: bool):
@@ -166,7 +179,9 @@ def _read_annotation(path, gff3: bool):
     from the gene, transcript and exon records (see :func:`genes_from_gtf`)."""
     gene_rec: dict[str, tuple] = {}  # id -> (chrom, start, end, strand, line)
     info: dict[str, list] = {}  # id -> [biotype, name, first line]
-    tx: dict[str, dict[tuple, list]] = {}  # id -> (transcript id, chrom, strand) -> [chrom, start, end, strand, from_record]
+    tx: dict[
+        str, dict[tuple, list]
+    ] = {}  # id -> (transcript id, chrom, strand) -> [chrom, start, end, strand, from_record]
     saw_biotype = False
     unstranded = 0
     try:
@@ -193,7 +208,11 @@ def _read_annotation(path, gff3: bool):
                 meta[0] = biotype
             if feature == "gene":
                 if gid in gene_rec:
-                    raise at_line(path, no, f"gene_id {gid!r} has a second 'gene' record (first at line {gene_rec[gid][4]}): gene IDs must be unique")
+                    raise at_line(
+                        path,
+                        no,
+                        f"gene_id {gid!r} has a second 'gene' record (first at line {gene_rec[gid][4]}): gene IDs must be unique",
+                    )
                 gene_rec[gid] = (chrom, start, end, strand, no)
                 if attrs.get("gene_name"):
                     meta[1] = attrs["gene_name"]
@@ -207,7 +226,9 @@ def _read_annotation(path, gff3: bool):
             elif not rec[4]:
                 rec[1], rec[2] = min(rec[1], start), max(rec[2], end)
     except UnicodeDecodeError as exc:
-        raise ChromoflowError(f"{path}: not a text {'GFF3' if gff3 else 'GTF'} file ({exc.reason} at byte {exc.start}); is it compressed with something other than gzip?") from None
+        raise ChromoflowError(
+            f"{path}: not a text {'GFF3' if gff3 else 'GTF'} file ({exc.reason} at byte {exc.start}); is it compressed with something other than gzip?"
+        ) from None
     if unstranded:
         warn(f"{path}: {unstranded} records without a strand ('.') skipped: their TSS is undefined")
     return gene_rec, info, tx, saw_biotype
@@ -230,7 +251,9 @@ def genes_from_gtf(path: str | os.PathLike, gene_types: tuple[str, ...] | list[s
     gff3 = _is_gff3(path)
     gene_rec, info, tx, saw_biotype = _read_annotation(path, gff3)
     if wanted and not saw_biotype:
-        raise ChromoflowError(f"{path}: --gene-type given but the {'GFF3' if gff3 else 'GTF'} has no gene_type/gene_biotype attribute")
+        raise ChromoflowError(
+            f"{path}: --gene-type given but the {'GFF3' if gff3 else 'GTF'} has no gene_type/gene_biotype attribute"
+        )
     rows, split_ids = [], []
     for gid, (biotype, name, first_line) in info.items():
         if wanted and biotype not in wanted:
@@ -266,7 +289,13 @@ def genes_from_gtf(path: str | os.PathLike, gene_types: tuple[str, ...] | list[s
 def read_genes(path: str | os.PathLike) -> pd.DataFrame:
     """Read and validate a ``genes.tsv`` written by :func:`genes_from_gtf`/``_bed``."""
     path = Path(path)
-    frame = read_table(path, GENE_COLUMNS, "genes table", hint="make one with 'chromoflow genes'", dtype={"gene_id": str, "chrom": str, "strand": str, "gene_name": str, "tss_all": str})
+    frame = read_table(
+        path,
+        GENE_COLUMNS,
+        "genes table",
+        hint="make one with 'chromoflow genes'",
+        dtype={"gene_id": str, "chrom": str, "strand": str, "gene_name": str, "tss_all": str},
+    )
     tss = pd.to_numeric(frame["tss"], errors="coerce")
     bad = tss.isna() | (tss < 0) | (tss != tss.round())
     if bad.any():
@@ -284,18 +313,26 @@ def read_genes(path: str | os.PathLike) -> pd.DataFrame:
     dup = frame.duplicated("gene_id")
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise at_line(path, row_line(frame, i), f"duplicate gene_id {frame['gene_id'].iat[i]!r}: gene IDs must be unique")
+        raise at_line(
+            path, row_line(frame, i), f"duplicate gene_id {frame['gene_id'].iat[i]!r}: gene IDs must be unique"
+        )
     if "gene_name" not in frame.columns:
         frame["gene_name"] = ""
     if "tss_all" not in frame.columns:
         frame["tss_all"] = ""
     empty = frame["tss_all"].str.strip().isin(["", "nan", "NA"])
     frame.loc[empty, "tss_all"] = frame.loc[empty, "tss"].astype(str)
-    frame["tss_all"] = frame["tss_all"].str.replace(r"\.0(?=,|$)", "", regex=True)  # integers a spreadsheet wrote as floats
+    frame["tss_all"] = frame["tss_all"].str.replace(
+        r"\.0(?=,|$)", "", regex=True
+    )  # integers a spreadsheet wrote as floats
     ok = frame["tss_all"].str.fullmatch(r"\d+(,\d+)*")
     if not ok.all():
         i = int(np.flatnonzero(~ok.to_numpy())[0])
-        raise at_line(path, row_line(frame, i), f"tss_all must be comma-separated non-negative integers, got {frame['tss_all'].iat[i]!r}")
+        raise at_line(
+            path,
+            row_line(frame, i),
+            f"tss_all must be comma-separated non-negative integers, got {frame['tss_all'].iat[i]!r}",
+        )
     return frame[GENE_COLUMNS + OPTIONAL_COLUMNS].reset_index(drop=True)
 
 

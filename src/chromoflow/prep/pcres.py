@@ -80,15 +80,23 @@ def interval_text(chrom, start, end) -> np.ndarray:
     return np.array([f"{c}:{s}-{e}" for c, s, e in zip(chrom, start, end)], dtype=object)
 
 
-def select_pcres(genes: pd.DataFrame, cand: pd.DataFrame, rules: PcreRules = PcreRules(), scored: bool = True) -> pd.DataFrame:
+def select_pcres(
+    genes: pd.DataFrame, cand: pd.DataFrame, rules: PcreRules = PcreRules(), scored: bool = True
+) -> pd.DataFrame:
     """Apply the rules (module docstring) to a candidate table (see :mod:`.contacts`)."""
     if cand.empty:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(PCRE_COLUMNS, [str, np.int64, str, np.int64, np.int64, np.float64])})
+        return pd.DataFrame(
+            {c: pd.Series(dtype=t) for c, t in zip(PCRE_COLUMNS, [str, np.int64, str, np.int64, np.int64, np.float64])}
+        )
     gi = cand["gene_index"].to_numpy(np.int64)
     start, end = cand["start"].to_numpy(np.int64), cand["end"].to_numpy(np.int64)
     score = cand["score"].to_numpy(dtype=np.float64)
     distance = np.abs((start + end) // 2 - genes["tss"].to_numpy(np.int64)[gi])
-    keep = (cand["chrom"].to_numpy() == genes["chrom"].to_numpy()[gi]) & (end - start <= rules.max_length) & (distance >= rules.min_distance)
+    keep = (
+        (cand["chrom"].to_numpy() == genes["chrom"].to_numpy()[gi])
+        & (end - start <= rules.max_length)
+        & (distance >= rules.min_distance)
+    )
     if rules.max_distance is not None:
         keep &= distance <= rules.max_distance
     if scored:
@@ -97,7 +105,11 @@ def select_pcres(genes: pd.DataFrame, cand: pd.DataFrame, rules: PcreRules = Pcr
     if not scored:
         kept["score"] = UNSCORED
     # One row per (gene, interval): the first TSS listing it, its best score there.
-    kept = kept.sort_values(["gene_index", "chrom", "start", "end", "tss_order", "score"], ascending=[True, True, True, True, True, False], kind="stable")
+    kept = kept.sort_values(
+        ["gene_index", "chrom", "start", "end", "tss_order", "score"],
+        ascending=[True, True, True, True, True, False],
+        kind="stable",
+    )
     kept = kept.drop_duplicates(["gene_index", "chrom", "start", "end"], keep="first")
     kept["interval"] = interval_text(kept["chrom"].to_numpy(), kept["start"].to_numpy(), kept["end"].to_numpy())
     by = ["gene_index", "score", "interval"] if scored else ["gene_index", "distance", "interval"]
@@ -112,7 +124,9 @@ def select_pcres(genes: pd.DataFrame, cand: pd.DataFrame, rules: PcreRules = Pcr
     return out
 
 
-def find_pcres(genes: pd.DataFrame, source: str, rules: PcreRules = PcreRules(), notes: list | None = None, aliases=None) -> pd.DataFrame:
+def find_pcres(
+    genes: pd.DataFrame, source: str, rules: PcreRules = PcreRules(), notes: list | None = None, aliases=None
+) -> pd.DataFrame:
     """Candidates from ``source`` (BEDPE, ibed, cool/mcool/hic), then :func:`select_pcres`.
 
     ``notes``, if given, receives one line per decision the reader made
@@ -140,12 +154,20 @@ def read_pcres(path: str | os.PathLike) -> pd.DataFrame:
             bad |= values.notna() & (values != values.round())
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise at_line(path, row_line(frame, i), f"{name} must be {'an integer' if kind == 'integer' else 'a finite number'}, got {frame[name].iat[i]!r}")
+            raise at_line(
+                path,
+                row_line(frame, i),
+                f"{name} must be {'an integer' if kind == 'integer' else 'a finite number'}, got {frame[name].iat[i]!r}",
+            )
         frame[name] = values.astype(np.int64 if kind == "integer" else np.float64)
     bad = (frame["start"] < 0) | (frame["end"] <= frame["start"])
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise at_line(path, row_line(frame, i), f"invalid interval {frame['start'].iat[i]}-{frame['end'].iat[i]} (need 0 <= start < end)")
+        raise at_line(
+            path,
+            row_line(frame, i),
+            f"invalid interval {frame['start'].iat[i]}-{frame['end'].iat[i]} (need 0 <= start < end)",
+        )
     bad = frame["rank"] < 1
     if bad.any():
         raise at_line(path, row_line(frame, int(np.flatnonzero(bad.to_numpy())[0])), "rank must be at least 1")

@@ -47,18 +47,52 @@ MARKS = ["H3K4me1", "H3K4me3", "H3K9me3", "H3K27me3", "H3K36me3", "H3K27ac", "H3
 SAMPLES = ("cellA", "cellB")
 # hg19 chromosome sizes, only to give the synthetic genome a human-like shape.
 _HG19 = {
-    "chr1": 249250621, "chr2": 243199373, "chr3": 198022430, "chr4": 191154276, "chr5": 180915260,
-    "chr6": 171115067, "chr7": 159138663, "chr8": 146364022, "chr9": 141213431, "chr10": 135534747,
-    "chr11": 135006516, "chr12": 133851895, "chr13": 115169878, "chr14": 107349540, "chr15": 102531392,
-    "chr16": 90354753, "chr17": 81195210, "chr18": 78077248, "chr19": 59128983, "chr20": 63025520,
-    "chr21": 48129895, "chr22": 51304566, "chrX": 155270560,
+    "chr1": 249250621,
+    "chr2": 243199373,
+    "chr3": 198022430,
+    "chr4": 191154276,
+    "chr5": 180915260,
+    "chr6": 171115067,
+    "chr7": 159138663,
+    "chr8": 146364022,
+    "chr9": 141213431,
+    "chr10": 135534747,
+    "chr11": 135006516,
+    "chr12": 133851895,
+    "chr13": 115169878,
+    "chr14": 107349540,
+    "chr15": 102531392,
+    "chr16": 90354753,
+    "chr17": 81195210,
+    "chr18": 78077248,
+    "chr19": 59128983,
+    "chr20": 63025520,
+    "chr21": 48129895,
+    "chr22": 51304566,
+    "chrX": 155270560,
 }
 # mm10 chromosome sizes, for a mouse-shaped genome (other genomes get other folds).
 _MM10 = {
-    "chr1": 195471971, "chr2": 182113224, "chr3": 160039680, "chr4": 156508116, "chr5": 151834684,
-    "chr6": 149736546, "chr7": 145441459, "chr8": 129401213, "chr9": 124595110, "chr10": 130694993,
-    "chr11": 122082543, "chr12": 120129022, "chr13": 120421639, "chr14": 124902244, "chr15": 104043685,
-    "chr16": 98207768, "chr17": 94987271, "chr18": 90702639, "chr19": 61431566, "chrX": 171031299,
+    "chr1": 195471971,
+    "chr2": 182113224,
+    "chr3": 160039680,
+    "chr4": 156508116,
+    "chr5": 151834684,
+    "chr6": 149736546,
+    "chr7": 145441459,
+    "chr8": 129401213,
+    "chr9": 124595110,
+    "chr10": 130694993,
+    "chr11": 122082543,
+    "chr12": 120129022,
+    "chr13": 120421639,
+    "chr14": 124902244,
+    "chr15": 104043685,
+    "chr16": 98207768,
+    "chr17": 94987271,
+    "chr18": 90702639,
+    "chr19": 61431566,
+    "chrX": 171031299,
 }
 ASSEMBLIES = {"hg19": _HG19, "mm10": _MM10}
 STEP = 50  # signal resolution of the synthetic tracks (bp)
@@ -268,7 +302,17 @@ def ice_weights(i, j, counts, n_bins: int, ignore_diags: int = 2, tol: float = 1
     scale = marg[marg > 0].mean()
     w = w / np.sqrt(scale)
     w[marg == 0] = np.nan
-    return w, {"converged": converged, "scale": float(scale), "ignore_diags": ignore_diags, "tol": tol, "cis_only": False, "divisive_weights": False, "mad_max": 0, "min_nnz": 0, "min_count": 0}
+    return w, {
+        "converged": converged,
+        "scale": float(scale),
+        "ignore_diags": ignore_diags,
+        "tol": tol,
+        "cis_only": False,
+        "divisive_weights": False,
+        "mad_max": 0,
+        "min_nnz": 0,
+        "min_count": 0,
+    }
 
 
 def write_cooler(genome: Genome, path: Path, rng, max_distance: int = 1_000_000, resolutions=COOL_RESOLUTIONS) -> None:
@@ -284,7 +328,9 @@ def write_cooler(genome: Genome, path: Path, rng, max_distance: int = 1_000_000,
     for k, (chrom, size) in enumerate(genome.chroms.items()):
         enh = genome.enhancers[genome.enhancers.chrom == chrom]
         tss_bins = genome.genes.tss.to_numpy()[enh.gene_index.to_numpy()] // base
-        i, j, c = _chrom_pixels(-(-size // base), max_diag, tss_bins, enh.centre.to_numpy() // base, enh.strength.to_numpy(), rng)
+        i, j, c = _chrom_pixels(
+            -(-size // base), max_diag, tss_bins, enh.centre.to_numpy() // base, enh.strength.to_numpy(), rng
+        )
         parts.append(pd.DataFrame({"bin1_id": i + offsets[k], "bin2_id": j + offsets[k], "count": c}))
 
     def balance(uri):
@@ -319,26 +365,40 @@ def write_interactions(genome: Genome, path: Path, rng) -> None:
     e = genome.enhancers
     tss = g.tss.to_numpy()[e.gene_index.to_numpy()]
     score = e.strength.to_numpy() * rng.lognormal(0.0, 0.15, len(e))
-    half = (e.width.to_numpy() // 2)
+    half = e.width.to_numpy() // 2
     rows = pd.DataFrame(
         {
-            "chrom1": e.chrom, "start1": tss - 1500, "end1": tss + 1500,
-            "chrom2": e.chrom, "start2": e.centre - half, "end2": e.centre + half,
-            "name": g.gene_id.to_numpy()[e.gene_index.to_numpy()], "score": np.round(score, 4),
-            "strand1": g.strand.to_numpy()[e.gene_index.to_numpy()], "strand2": ".",
+            "chrom1": e.chrom,
+            "start1": tss - 1500,
+            "end1": tss + 1500,
+            "chrom2": e.chrom,
+            "start2": e.centre - half,
+            "end2": e.centre + half,
+            "name": g.gene_id.to_numpy()[e.gene_index.to_numpy()],
+            "score": np.round(score, 4),
+            "strand1": g.strand.to_numpy()[e.gene_index.to_numpy()],
+            "strand2": ".",
         }
     )
     # Weak contacts with unmarked regions, as real interaction lists have.
     k = len(g) // 2
     pick = rng.integers(0, len(g), k)
     offset = (rng.choice([-1, 1], k) * rng.uniform(30_000, 900_000, k)).astype(np.int64)
-    centre = np.clip(g.tss.to_numpy()[pick] + offset, 10_000, np.array([genome.chroms[c] for c in g.chrom.to_numpy()[pick]]) - 10_000)
+    centre = np.clip(
+        g.tss.to_numpy()[pick] + offset, 10_000, np.array([genome.chroms[c] for c in g.chrom.to_numpy()[pick]]) - 10_000
+    )
     decoys = pd.DataFrame(
         {
-            "chrom1": g.chrom.to_numpy()[pick], "start1": g.tss.to_numpy()[pick] - 1500, "end1": g.tss.to_numpy()[pick] + 1500,
-            "chrom2": g.chrom.to_numpy()[pick], "start2": centre - 3000, "end2": centre + 3000,
-            "name": g.gene_id.to_numpy()[pick], "score": np.round(rng.uniform(1.6, 3.0, k), 4),
-            "strand1": g.strand.to_numpy()[pick], "strand2": ".",
+            "chrom1": g.chrom.to_numpy()[pick],
+            "start1": g.tss.to_numpy()[pick] - 1500,
+            "end1": g.tss.to_numpy()[pick] + 1500,
+            "chrom2": g.chrom.to_numpy()[pick],
+            "start2": centre - 3000,
+            "end2": centre + 3000,
+            "name": g.gene_id.to_numpy()[pick],
+            "score": np.round(rng.uniform(1.6, 3.0, k), 4),
+            "strand1": g.strand.to_numpy()[pick],
+            "strand2": ".",
         }
     )
     table = pd.concat([rows, decoys], ignore_index=True).sort_values(["chrom1", "start1", "start2"], kind="stable")
@@ -355,10 +415,19 @@ def write_gtf(genome: Genome, path: Path) -> None:
         fh.write("##description: chromoflow simulate\n")
         for i in range(len(g)):
             attrs = f'gene_id "{g.gene_id.iat[i]}"; gene_type "{g.gene_type.iat[i]}"; gene_name "SIM{i + 1}";'
-            fh.write(f"{g.chrom.iat[i]}\tchromoflow\tgene\t{max(start[i], 0) + 1}\t{end[i]}\t.\t{g.strand.iat[i]}\t.\t{attrs}\n")
+            fh.write(
+                f"{g.chrom.iat[i]}\tchromoflow\tgene\t{max(start[i], 0) + 1}\t{end[i]}\t.\t{g.strand.iat[i]}\t.\t{attrs}\n"
+            )
 
 
-def simulate(outdir: str | os.PathLike, n_genes: int = 1000, seed: int = 0, cool: bool = True, samples=SAMPLES, assembly: str = "hg19") -> Genome:
+def simulate(
+    outdir: str | os.PathLike,
+    n_genes: int = 1000,
+    seed: int = 0,
+    cool: bool = True,
+    samples=SAMPLES,
+    assembly: str = "hg19",
+) -> Genome:
     """Write the synthetic cell-type pair to ``outdir`` (see the module docstring): every file, or (a failed run)
     none of them and no new folder."""
     genome = simulate_genome(n_genes, seed, assembly)
@@ -394,7 +463,13 @@ def _write(genome: Genome, folder: Path, seed: int, cool: bool, samples) -> None
     contacts = f"contacts.mcool::resolutions/{COOL_RESOLUTIONS[0]}" if cool else "interactions.bedpe"
     sheet = pd.DataFrame(
         [
-            {"sample": sample, "mark": mark, "track": f"{sample}-{mark}.bw", "contacts": contacts, "expression": "expression.tsv"}
+            {
+                "sample": sample,
+                "mark": mark,
+                "track": f"{sample}-{mark}.bw",
+                "contacts": contacts,
+                "expression": "expression.tsv",
+            }
             for sample in samples
             for mark in MARKS
         ]

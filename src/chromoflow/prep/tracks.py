@@ -62,7 +62,9 @@ class BigWigTrack:
             with quiet_libbigwig():
                 v = self._bw.values(chrom, int(a), int(b), numpy=True)
         except RuntimeError as exc:
-            raise ChromoflowError(f"{self.path}: cannot read {chrom}:{a}-{b} ({exc}); the bigWig may be truncated or damaged") from None
+            raise ChromoflowError(
+                f"{self.path}: cannot read {chrom}:{a}-{b} ({exc}); the bigWig may be truncated or damaged"
+            ) from None
         v = check_depth(v, self.path, chrom, a)
         if a == start and b == end:
             return v
@@ -99,7 +101,9 @@ class BamTrack:
             raise ChromoflowError(f"{self.path}: BAM has no index: run 'samtools index {self.path.name}' next to it")
         for index in (Path(f"{self.path}.bai"), self.path.with_suffix(".bai"), Path(f"{self.path}.csi")):
             if index.is_file() and index.stat().st_mtime + 1 < self.path.stat().st_mtime:
-                raise ChromoflowError(f"{index}: the index is older than {self.path.name} (stale); re-run 'samtools index {self.path.name}'")
+                raise ChromoflowError(
+                    f"{index}: the index is older than {self.path.name} (stale); re-run 'samtools index {self.path.name}'"
+                )
         if not self._bam.references:
             raise ChromoflowError(f"{self.path}: the BAM header lists no reference sequences")
         self.chroms = dict(zip(self._bam.references, self._bam.lengths))
@@ -116,7 +120,9 @@ class BamTrack:
                 if not (r.flag & BAM_SKIP_FLAGS) and r.mapping_quality >= self.min_mapq and r.reference_end is not None
             ]
         except (OSError, ValueError) as exc:
-            raise ChromoflowError(f"{self.path}: cannot read {chrom}:{start}-{end} ({exc}); the BAM or its index may be truncated, damaged or stale (re-run 'samtools index')") from None
+            raise ChromoflowError(
+                f"{self.path}: cannot read {chrom}:{start}-{end} ({exc}); the BAM or its index may be truncated, damaged or stale (re-run 'samtools index')"
+            ) from None
         if not spans:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         arr = np.asarray(spans, dtype=np.int64)

@@ -106,11 +106,23 @@ DEFAULTS = {
     "chromoformer": {"model": copy.deepcopy(PUBLISHED), "training": dict(_BASE_TRAINING)},
     "attentivechrome": {
         "model": {"n_bins": 100, "bin_size": 100, "bin_hidden": 32, "mark_hidden": 16},
-        "training": dict(_BASE_TRAINING, optimizer="adam", lr=2e-4, weight_decay=0.0, scheduler="none", batch_size=16, epochs=30, grad_clip=1.0, patience=5),
+        "training": dict(
+            _BASE_TRAINING,
+            optimizer="adam",
+            lr=2e-4,
+            weight_decay=0.0,
+            scheduler="none",
+            batch_size=16,
+            epochs=30,
+            grad_clip=1.0,
+            patience=5,
+        ),
     },
     "deepchrome": {
         "model": {"n_bins": 100, "bin_size": 100, "filters": 50, "width": 10, "pool": 5, "dropout": 0.5},
-        "training": dict(_BASE_TRAINING, optimizer="adam", lr=1e-3, weight_decay=0.0, scheduler="none", epochs=30, patience=5),
+        "training": dict(
+            _BASE_TRAINING, optimizer="adam", lr=1e-3, weight_decay=0.0, scheduler="none", epochs=30, patience=5
+        ),
     },
 }
 DEFAULTS["chromoformer-nohic"] = copy.deepcopy(DEFAULTS["chromoformer"])
@@ -135,17 +147,43 @@ PRESETS = {
     # epochs always run, the last model kept, the test set scored every epoch.
     "official": {
         "chromoformer": {"training": {**_AS_PUBLISHED, "lr": 3e-5, "epochs": 9, "val_fraction": 0.0, "select": "last"}},
-        "chromoformer-nohic": {"training": {**_AS_PUBLISHED, "lr": 3e-5, "epochs": 9, "val_fraction": 0.0, "select": "last"}},
-        "attentivechrome": {"training": {**_AS_PUBLISHED, "drop_last": False, "select": "best-latest", "shuffle": "torch-loader"}},
-        "deepchrome": {"training": {**_AS_PUBLISHED, "optimizer": "sgd", "lr": 1e-3, "lr_decay": 1e-7, "momentum": 0.0, "batch_size": 1, "drop_last": False, "epochs": 99, "val_fraction": 0.0, "select": "last"}},
+        "chromoformer-nohic": {
+            "training": {**_AS_PUBLISHED, "lr": 3e-5, "epochs": 9, "val_fraction": 0.0, "select": "last"}
+        },
+        "attentivechrome": {
+            "training": {**_AS_PUBLISHED, "drop_last": False, "select": "best-latest", "shuffle": "torch-loader"}
+        },
+        "deepchrome": {
+            "training": {
+                **_AS_PUBLISHED,
+                "optimizer": "sgd",
+                "lr": 1e-3,
+                "lr_decay": 1e-7,
+                "momentum": 0.0,
+                "batch_size": 1,
+                "drop_last": False,
+                "epochs": 99,
+                "val_fraction": 0.0,
+                "select": "last",
+            }
+        },
     },
     # Small and quick, for CPU smoke runs and the pipeline's test profile.
     "tiny": {
         "chromoformer": {
-            "model": {"d_emb": 32, "d_head": 32, "embed": {"d_model": 32, "d_ff": 32}, "pairwise": {"n_layers": 1, "d_model": 32, "d_ff": 64}, "regulation": {"n_layers": 2, "n_heads": 4, "d_model": 64, "d_ff": 64}},
+            "model": {
+                "d_emb": 32,
+                "d_head": 32,
+                "embed": {"d_model": 32, "d_ff": 32},
+                "pairwise": {"n_layers": 1, "d_model": 32, "d_ff": 64},
+                "regulation": {"n_layers": 2, "n_heads": 4, "d_model": 64, "d_ff": 64},
+            },
             "training": {"lr": 1e-3, "epochs": 8, "batch_size": 32},
         },
-        "attentivechrome": {"model": {"bin_hidden": 16, "mark_hidden": 8}, "training": {"lr": 3e-3, "epochs": 8, "batch_size": 32}},
+        "attentivechrome": {
+            "model": {"bin_hidden": 16, "mark_hidden": 8},
+            "training": {"lr": 3e-3, "epochs": 8, "batch_size": 32},
+        },
         "deepchrome": {"model": {"filters": 16}, "training": {"lr": 1e-3, "epochs": 8, "batch_size": 32}},
     },
 }
@@ -158,7 +196,14 @@ _NULLABLE = {"training.grad_clip", "training.patience"}
 
 
 def _type_name(value) -> str:
-    return {bool: "true/false", int: "an integer", float: "a number", str: "a string", list: "a list", dict: "a mapping"}.get(type(value), type(value).__name__)
+    return {
+        bool: "true/false",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a mapping",
+    }.get(type(value), type(value).__name__)
 
 
 def check_config(cfg: dict, defaults: dict, source: str, prefix: str = "") -> None:
@@ -187,7 +232,11 @@ def check_config(cfg: dict, defaults: dict, source: str, prefix: str = "") -> No
             and not (isinstance(want, int) and not isinstance(want, bool) and isinstance(value, float))
         )
         if isinstance(want, list):
-            ok = isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value) and len(value) > 0
+            ok = (
+                isinstance(value, list)
+                and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)
+                and len(value) > 0
+            )
         if not ok:
             raise ChromoflowError(f"{source}: {name} must be {_type_name(want)}, got {value!r}")
         if isinstance(spec, tuple) and spec and spec[0] not in ("num", "int"):
@@ -195,14 +244,22 @@ def check_config(cfg: dict, defaults: dict, source: str, prefix: str = "") -> No
                 raise ChromoflowError(f"{source}: {name} {value!r}: expected one of {', '.join(spec)}")
         elif spec:
             _, lo, hi, lo_inclusive = spec
-            if (lo is not None and (value < lo or (value == lo and not lo_inclusive))) or (hi is not None and value > hi):
+            if (lo is not None and (value < lo or (value == lo and not lo_inclusive))) or (
+                hi is not None and value > hi
+            ):
                 bound = f"{'>=' if lo_inclusive else '>'} {lo:g}" + (f" and <= {hi:g}" if hi is not None else "")
                 raise ChromoflowError(f"{source}: {name} {value!r} out of range: must be {bound}")
         elif isinstance(value, int) and not isinstance(value, bool) and name.startswith("model.") and value < 1:
             raise ChromoflowError(f"{source}: {name} {value!r} out of range: must be >= 1")
 
 
-def resolve_config(model: str, config: str | None = None, epochs: int | None = None, batch_size: int | None = None, val_fold: int | None = None) -> RunConfig:
+def resolve_config(
+    model: str,
+    config: str | None = None,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    val_fold: int | None = None,
+) -> RunConfig:
     """The full configuration for ``model`` from a preset name or YAML file plus CLI overrides, checked."""
     if model not in DEFAULTS:
         raise ChromoflowError(f"unknown model {model!r}; choose one of {', '.join(DEFAULTS)}")
@@ -222,10 +279,14 @@ def resolve_config(model: str, config: str | None = None, epochs: int | None = N
             raise ChromoflowError(f"{path}: not valid YAML ({' '.join(str(exc).split())[:150]})") from None
         user = {} if user is None else user
         if not isinstance(user, dict):
-            raise ChromoflowError(f"{path}: expected a mapping with keys preset, model and/or training, got {type(user).__name__}")
+            raise ChromoflowError(
+                f"{path}: expected a mapping with keys preset, model and/or training, got {type(user).__name__}"
+            )
         extra = set(user) - {"preset", "model", "training"}
         if extra:
-            raise ChromoflowError(f"{path}: unknown top-level key(s) {', '.join(sorted(map(str, extra)))}; expected preset, model and/or training")
+            raise ChromoflowError(
+                f"{path}: unknown top-level key(s) {', '.join(sorted(map(str, extra)))}; expected preset, model and/or training"
+            )
         base = user.get("preset", "default")
         if base not in PRESETS:
             raise ChromoflowError(f"{path}: unknown preset {base!r} ({', '.join(PRESETS)})")
@@ -240,5 +301,7 @@ def resolve_config(model: str, config: str | None = None, epochs: int | None = N
     check_config(cfg, DEFAULTS[model], source if not overrides else f"{source} with --epochs/--batch-size")
     t = TrainingConfig(**cfg["training"])
     if t.select != "last" and not t.val_fraction and not val_fold:
-        raise ChromoflowError(f"{source}: training.select {t.select} needs a validation split (training.val_fraction > 0, or --val-fold)")
+        raise ChromoflowError(
+            f"{source}: training.select {t.select} needs a validation split (training.val_fraction > 0, or --val-fold)"
+        )
     return RunConfig(MappingProxyType(cfg["model"]), t)

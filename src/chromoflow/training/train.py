@@ -56,7 +56,9 @@ def parse_folds(fold) -> list[int]:
         return [int(fold)]
     items = [x.strip() for x in str(fold).split(",") if x.strip()]
     if not items or not all(x.isdigit() and int(x) >= 1 for x in items):
-        raise ChromoflowError(f"--fold {fold!r}: expected a fold number or a comma-separated list of them (e.g. 1,2,3,4)")
+        raise ChromoflowError(
+            f"--fold {fold!r}: expected a fold number or a comma-separated list of them (e.g. 1,2,3,4)"
+        )
     folds = [int(x) for x in items]
     if len(set(folds)) != len(folds):
         raise ChromoflowError(f"--fold {fold!r}: a fold is listed twice")
@@ -135,14 +137,45 @@ def train(
     for k, (pool, test, train_pos, val) in zip(folds, plans):
         if k != folds[0]:
             model.load_state_dict(fresh_model().state_dict())  # the same module: a compiled graph is reused
-        identity = plain({**fingerprints, "model": model_name, "task": task, "fold": k, "val_fold": val_fold, "seed": seed, "config": fold_cfg, "n_genes": len(data), "bf16": bf16})
+        identity = plain(
+            {
+                **fingerprints,
+                "model": model_name,
+                "task": task,
+                "fold": k,
+                "val_fold": val_fold,
+                "seed": seed,
+                "config": fold_cfg,
+                "n_genes": len(data),
+                "bf16": bf16,
+            }
+        )
         folder = Path(outdir) / f"fold{k}" if (len(folds) > 1 or fold_folders) else outdir
         with output_folder(folder) as out:
-            trainer = Trainer(model, data, train_pos, val, t, dev, seed, identity, Path(out), forward=forward, bf16=bf16, heldout=test)
+            trainer = Trainer(
+                model, data, train_pos, val, t, dev, seed, identity, Path(out), forward=forward, bf16=bf16, heldout=test
+            )
             if resume:
                 trainer.resume()
             trainer.fit(on_epoch)
-            results.append(_finish_fold(trainer, data, ds_a, ds_b, model_name, task, k, seed, fold_cfg, pool, test, train_pos, val, Path(out)))
+            results.append(
+                _finish_fold(
+                    trainer,
+                    data,
+                    ds_a,
+                    ds_b,
+                    model_name,
+                    task,
+                    k,
+                    seed,
+                    fold_cfg,
+                    pool,
+                    test,
+                    train_pos,
+                    val,
+                    Path(out),
+                )
+            )
     return results[0] if len(folds) == 1 else results
 
 
@@ -159,11 +192,15 @@ def _plan_fold(data: TaskData, fold: int, val_fold: int | None, t: TrainingConfi
     else:
         train_pos, val = split_validation(pool, t.val_fraction, seed)
     if t.drop_last and len(train_pos) < t.batch_size:
-        raise ChromoflowError(f"fold {fold}: only {len(train_pos)} training genes, fewer than one batch of {t.batch_size} (drop_last); use --batch-size {max(1, len(train_pos) // 2)}")
+        raise ChromoflowError(
+            f"fold {fold}: only {len(train_pos)} training genes, fewer than one batch of {t.batch_size} (drop_last); use --batch-size {max(1, len(train_pos) // 2)}"
+        )
     return pool, test, train_pos, val
 
 
-def _finish_fold(trainer, data, ds_a, ds_b, model_name, task, fold, seed, cfg, pool, test, train_pos, val, out: Path) -> dict:
+def _finish_fold(
+    trainer, data, ds_a, ds_b, model_name, task, fold, seed, cfg, pool, test, train_pos, val, out: Path
+) -> dict:
     """Select the weights, predict the held-out fold once, and write every output of the fold."""
     model, dev = trainer.model, trainer.device
     selected = trainer.final_model()
@@ -173,18 +210,44 @@ def _finish_fold(trainer, data, ds_a, ds_b, model_name, task, fold, seed, cfg, p
     state = trainer.state
     metrics = plain(
         {
-            "task": task, "model": model_name, "fold": fold, "sample": ds_a.sample, "reference": ds_b.sample if ds_b else None,
-            "heldout": {**heldout, "loss": test_loss}, "validation": val_metrics,
-            "epochs_run": state.epoch, "selected_epoch": selected, "selection": trainer.selection,
+            "task": task,
+            "model": model_name,
+            "fold": fold,
+            "sample": ds_a.sample,
+            "reference": ds_b.sample if ds_b else None,
+            "heldout": {**heldout, "loss": test_loss},
+            "validation": val_metrics,
+            "epochs_run": state.epoch,
+            "selected_epoch": selected,
+            "selection": trainer.selection,
             "samples_per_s": state.trained_samples / state.train_seconds if state.train_seconds else None,
-            "train_seconds": state.train_seconds, "n_train": len(train_pos), "n_val": len(val), "n_heldout": len(test),
-            "device": str(dev), "precision": "bf16" if trainer.bf16 else "fp32", "seed": seed, "config": cfg, "compiled": trainer.forward.compiled is not None,
+            "train_seconds": state.train_seconds,
+            "n_train": len(train_pos),
+            "n_val": len(val),
+            "n_heldout": len(test),
+            "device": str(dev),
+            "precision": "bf16" if trainer.bf16 else "fp32",
+            "seed": seed,
+            "config": cfg,
+            "compiled": trainer.forward.compiled is not None,
             "compile_seconds": trainer.forward.compile_seconds,
         }
     )
     trained_genes = sorted(set(data.genes["gene_id"].to_numpy()[pool].tolist()))
     save_torch(
-        model_file(model, model_name, task, cfg, dataset_info(ds_a), dataset_info(ds_b) if ds_b else None, fold, seed, selected, metrics, trained_genes),
+        model_file(
+            model,
+            model_name,
+            task,
+            cfg,
+            dataset_info(ds_a),
+            dataset_info(ds_b) if ds_b else None,
+            fold,
+            seed,
+            selected,
+            metrics,
+            trained_genes,
+        ),
         out / "model.pt",
     )
     write_json(metrics, out / "metrics.json")

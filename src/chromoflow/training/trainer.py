@@ -81,7 +81,7 @@ class TrainState:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TrainState":
+    def from_dict(cls, d: dict) -> TrainState:
         return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
 
@@ -89,7 +89,11 @@ def make_optimizer(model, t: TrainingConfig, device: torch.device):
     """The configured optimiser: fused (one kernel for all parameters on CUDA, one op per tensor on CPU) where torch
     has it, or with ``fused: false`` torch's default implementation, as the original scripts construct it."""
     params = [p for p in model.parameters() if p.requires_grad]
-    kinds = {"adamw": (torch.optim.AdamW, {"weight_decay": t.weight_decay}), "adam": (torch.optim.Adam, {"weight_decay": t.weight_decay}), "sgd": (torch.optim.SGD, {"momentum": t.momentum, "weight_decay": t.weight_decay})}
+    kinds = {
+        "adamw": (torch.optim.AdamW, {"weight_decay": t.weight_decay}),
+        "adam": (torch.optim.Adam, {"weight_decay": t.weight_decay}),
+        "sgd": (torch.optim.SGD, {"momentum": t.momentum, "weight_decay": t.weight_decay}),
+    }
     kind, extra = kinds[t.optimizer]
     if not t.fused:
         return kind(params, lr=t.lr, **extra)
@@ -133,7 +137,21 @@ def make_scheduler(optimizer, t: TrainingConfig):
 class Trainer:
     """Fits ``model`` on ``data`` (training positions ``train_pos``, validation ``val``)."""
 
-    def __init__(self, model, data: TaskData, train_pos: np.ndarray, val: np.ndarray, training: TrainingConfig, device: torch.device, seed: int, identity: dict, outdir: Path, forward: Compiled | None = None, bf16: bool | None = None, heldout: np.ndarray | None = None):
+    def __init__(
+        self,
+        model,
+        data: TaskData,
+        train_pos: np.ndarray,
+        val: np.ndarray,
+        training: TrainingConfig,
+        device: torch.device,
+        seed: int,
+        identity: dict,
+        outdir: Path,
+        forward: Compiled | None = None,
+        bf16: bool | None = None,
+        heldout: np.ndarray | None = None,
+    ):
         self.model, self.data, self.t = model, data, training
         self.bf16 = use_bf16("auto", device) if bf16 is None else bf16
         self.forward = forward or Compiled(model, False)
@@ -178,8 +196,11 @@ class Trainer:
     def save_checkpoint(self) -> None:
         save_torch(
             {
-                "identity": self.identity, "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
-                "scheduler": self.scheduler.state_dict() if self.scheduler else None, "state": self.state.to_dict(),
+                "identity": self.identity,
+                "model": self.model.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict() if self.scheduler else None,
+                "state": self.state.to_dict(),
                 "torch_rng": torch.get_rng_state() if self.loader is not None else None,
             },
             self.checkpoint_path,
@@ -193,7 +214,9 @@ class Trainer:
         theirs = ck.get("identity") or {}
         if theirs != self.identity:
             differ = sorted(k for k in set(theirs) | set(self.identity) if theirs.get(k) != self.identity.get(k))
-            raise ChromoflowError(f"{self.checkpoint_path}: made from a different {', '.join(differ) or 'run'} (dataset content, settings or fold); drop --resume or use another output folder")
+            raise ChromoflowError(
+                f"{self.checkpoint_path}: made from a different {', '.join(differ) or 'run'} (dataset content, settings or fold); drop --resume or use another output folder"
+            )
         try:
             self.model.load_state_dict(ck["model"])
             self.optimizer.load_state_dict(ck["optimizer"])
@@ -203,7 +226,9 @@ class Trainer:
             if self.loader is not None:
                 torch.set_rng_state(ck["torch_rng"])
         except (KeyError, RuntimeError, ValueError, TypeError) as exc:
-            raise ChromoflowError(f"{self.checkpoint_path}: damaged training checkpoint ({type(exc).__name__}); delete it or drop --resume") from None
+            raise ChromoflowError(
+                f"{self.checkpoint_path}: damaged training checkpoint ({type(exc).__name__}); delete it or drop --resume"
+            ) from None
         info(f"resuming after epoch {self.state.epoch}")
 
     # ---------------------------------------------------------------- epochs
@@ -257,7 +282,9 @@ class Trainer:
         row = {"epoch": epoch, "lr": lr, "train_loss": float(loss_sum) / max(seen, 1)}
         if preds:
             pos = np.concatenate(truths)
-            row[f"train_{self.headline}"] = task_metrics(task, self.data.truth[pos], torch.cat(preds).cpu().numpy()).get(self.headline)
+            row[f"train_{self.headline}"] = task_metrics(
+                task, self.data.truth[pos], torch.cat(preds).cpu().numpy()
+            ).get(self.headline)
         row.update(seconds=seconds, samples_per_s=seen / seconds if seconds else None)
         self.state.train_seconds += seconds
         self.state.trained_samples += seen
@@ -266,7 +293,16 @@ class Trainer:
 
     @torch.no_grad()
     def evaluate(self, positions, desc: str | None = None):
-        return evaluate(self.model, self.data, positions, max(256, self.t.batch_size), self.device, desc, forward=self.forward, bf16=self.bf16)
+        return evaluate(
+            self.model,
+            self.data,
+            positions,
+            max(256, self.t.batch_size),
+            self.device,
+            desc,
+            forward=self.forward,
+            bf16=self.bf16,
+        )
 
     def fit(self, on_epoch=None) -> None:
         """Train until done; ``on_epoch(trainer)`` runs after each epoch's checkpoint (tests use it to interrupt)."""
@@ -283,7 +319,15 @@ class Trainer:
                 if part == "val" and self.selection != "last":
                     self._select(metrics, loss)
             self.state.history.append(plain(row))
-            info(f"epoch {row['epoch']}: train loss {row['train_loss']:.4f}" + (f", validation {self.headline} {row.get(f'val_{self.headline}') or float('nan'):.4f}" if len(self.val) else "") + f", {row['samples_per_s'] or 0:.0f} genes/s")
+            info(
+                f"epoch {row['epoch']}: train loss {row['train_loss']:.4f}"
+                + (
+                    f", validation {self.headline} {row.get(f'val_{self.headline}') or float('nan'):.4f}"
+                    if len(self.val)
+                    else ""
+                )
+                + f", {row['samples_per_s'] or 0:.0f} genes/s"
+            )
             self.save_checkpoint()
             if on_epoch is not None:
                 on_epoch(self)
@@ -315,14 +359,29 @@ class Trainer:
 
 
 @torch.no_grad()
-def evaluate(model, data: TaskData, positions, batch_size: int, device, desc: str | None = None, forward=None, bf16: bool | None = None):
+def evaluate(
+    model,
+    data: TaskData,
+    positions,
+    batch_size: int,
+    device,
+    desc: str | None = None,
+    forward=None,
+    bf16: bool | None = None,
+):
     """(predictions, mean loss) over ``positions``; results stay on the device until the end (no per-batch sync)."""
     model.eval()
     forward = forward or model
     outs, total = [], torch.zeros((), device=device)
     task = data.task
     stream = data.stream(positions, batch_size, model.inputs, device)
-    for chunk, a, b, truth in progress(stream, total=n_batches(len(positions), batch_size, False), desc=desc, unit="batch", disable=None if desc else True):
+    for chunk, a, b, truth in progress(
+        stream,
+        total=n_batches(len(positions), batch_size, False),
+        desc=desc,
+        unit="batch",
+        disable=None if desc else True,
+    ):
         with autocast(device, bf16):
             out = objective.outputs(forward, task, a, b)
         if truth is not None:
