@@ -53,7 +53,7 @@ test-fast: $(STAMP)
 test: lint setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" CHROMOFLOW_REQUIRE_NEXTFLOW=1 \
 		CHROMOFLOW_NEXTFLOW_STRICT="$(CURDIR)/$(NEXTFLOW_STRICT)" CHROMOFLOW_NEXTFLOW_LINT="$(CURDIR)/$(NEXTFLOW_LINT)" \
-		CHROMOFLOW_NFCORE_BIN="$(NFCORE_VENV)/bin" $(BIN)/pytest -q
+		CHROMOFLOW_NFCORE_BIN="$(NFCORE_VENV)/bin" $(BIN)/pytest -q --durations=20
 
 # The science in one command: simulate a 2,000-gene cell-type pair with planted
 # enhancers, then the pipeline (4 models, regression, held-out fold 1 of each

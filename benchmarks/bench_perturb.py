@@ -44,7 +44,9 @@ def main():
         ds = GeneDataset.load(build(Path(tmp)))
         cfg = resolve_config("chromoformer", "default")
         torch.manual_seed(0)
-        model = build_model("chromoformer", len(ds.marks), "regression", {**cfg.model, **Chromoformer.geometry(ds)})
+        model = build_model(
+            "chromoformer", len(ds.marks), "regression", {**cfg.model.as_dict(), **Chromoformer.geometry(ds)}
+        )
         ckpt = Path(tmp) / "model.pt"
         save_torch(
             model_file(model, "chromoformer", "regression", cfg.as_dict(), dataset_info(ds), None, 1, 0, 0, {}, []),

@@ -88,6 +88,7 @@ def test_copied_files_build_this_version(tmp_path):
         text = zf.read(meta).decode()
         assert f"Version: {VERSION}" in text
         assert "chromoflow/cli/__init__.py" in zf.namelist() and "chromoflow/models/chromoformer.py" in zf.namelist()
+        assert "chromoflow/evaluate/templates/report.html.j2" in zf.namelist()  # package data: the report template
 
 
 def test_conda_environment_matches_the_containers():

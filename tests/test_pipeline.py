@@ -403,7 +403,9 @@ def test_gpu_and_cluster_profiles_resolve():
 
 
 def test_profile_test_real(tmp_path):
-    nextflow(tmp_path, "-profile", "test_real", "--outdir", tmp_path / "results")
+    nextflow(
+        tmp_path, "-profile", "test_real", "--perturb", "false", "--outdir", tmp_path / "results"
+    )  # the files flow
     metrics = pd.read_csv(tmp_path / "results" / "summary" / "metrics.tsv", sep="\t")
     assert len(metrics) == 2 * 2 * 3  # models x tasks x random:3 folds
     assert metrics["n"].sum() == 2 * 2 * 19  # every real gene predicted once per model and task

@@ -445,6 +445,12 @@ def test_resolve_config_presets():
     with pytest.raises(dataclasses.FrozenInstanceError):
         tiny.training.epochs = 3  # a configuration is built once, never edited
     assert resolve_config("deepchrome", "tiny").training.epochs == 8  # and overrides never leak into the preset
+    # The model section is the model class's own frozen dataclass, nested stages included.
+    cf = resolve_config("chromoformer", "tiny").model
+    assert (cf.d_emb, cf.pairwise.n_layers, cf.regulation.n_heads, cf.bin_sizes) == (32, 1, 4, (2000, 500, 100))
+    assert tiny.model.filters == 16 and tiny.model.as_dict()["filters"] == 16
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cf.embed.d_model = 64
 
 
 # ------------------------------------------------------------------ typed configs

@@ -16,10 +16,12 @@ output, a logit trained with binary cross-entropy, as published.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
-from .base import PromoterWindowModel
+from .base import ModelConfig, PromoterWindowModel
 
 
 class ContextAttention(nn.Module):
@@ -48,34 +50,30 @@ class SequenceEncoder(nn.Module):
         return self.attention(h)
 
 
+@dataclass(frozen=True)
+class AttentiveChromeConfig(ModelConfig):
+    """AttentiveChrome's options, as published."""
+
+    n_bins: int = 100
+    bin_size: int = 100
+    bin_hidden: int = 32
+    mark_hidden: int = 16
+
+
 class AttentiveChrome(PromoterWindowModel):
     """One logit for classification (sigmoid, as published); reports its attention over bins and marks."""
 
     name = "attentivechrome"
+    config_class = AttentiveChromeConfig
 
     classification_outputs = 1
     attention = "marks"
 
-    def __init__(
-        self,
-        n_feats: int,
-        n_out: int = 1,
-        n_bins: int = 100,
-        bin_size: int = 100,
-        bin_hidden: int = 32,
-        mark_hidden: int = 16,
-        window: int = 40_000,
-    ):
+    def __init__(self, n_feats: int, n_out: int = 1, window: int = 40_000, **options):
         super().__init__()
-        self.config = {
-            "n_feats": n_feats,
-            "n_out": n_out,
-            "n_bins": n_bins,
-            "bin_size": bin_size,
-            "bin_hidden": bin_hidden,
-            "mark_hidden": mark_hidden,
-            "window": window,
-        }
+        o = AttentiveChromeConfig(**options)
+        self.config = {"n_feats": n_feats, "n_out": n_out, **o.as_dict(), "window": window}
+        n_bins, bin_size, bin_hidden, mark_hidden = o.n_bins, o.bin_size, o.bin_hidden, o.mark_hidden
         self.n_bins, self.bin_size = n_bins, bin_size
         self.bins = nn.ModuleList(SequenceEncoder(1, bin_hidden) for _ in range(n_feats))
         self.marks = SequenceEncoder(2 * bin_hidden, mark_hidden)

@@ -9,11 +9,13 @@ representation its ``head`` reads) and these declarations:
   ``None``; ``compact_attention`` turns a batch's weights into host arrays;
 - ``n_outputs(task)``: its output size for a task, as published;
 - ``geometry(dataset)``: the configuration it takes from the data (window,
-  bin sizes, pCRE slots); ``check_geometry`` refuses a dataset it cannot read.
+  bin sizes, pCRE slots); ``check_geometry`` refuses a dataset it cannot read;
+- ``config_class``: the frozen dataclass of the options a configuration sets.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -30,6 +32,35 @@ class ModelInputs:
     pcres: bool
 
 
+@dataclass(frozen=True)
+class ModelConfig:
+    """Base of the per-model option dataclasses: what a ``--config`` file's ``model:`` section may set."""
+
+    def as_dict(self) -> dict:
+        """Plain values (tuples as lists), as checkpoints and YAML files hold them."""
+
+        def plain(value):
+            if isinstance(value, ModelConfig):
+                return value.as_dict()
+            return list(value) if isinstance(value, tuple) else value
+
+        return {f.name: plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_dict(cls, values: dict):
+        """The options from plain values (nested sections from mappings); unknown keys are a TypeError."""
+        defaults = {f.name: f.default for f in dataclasses.fields(cls)}
+        kw = {}
+        for key, value in values.items():
+            default = defaults.get(key)
+            if isinstance(default, ModelConfig) and isinstance(value, dict):
+                value = type(default).from_dict({**default.as_dict(), **value})
+            elif isinstance(default, tuple):
+                value = tuple(value)
+            kw[key] = value
+        return cls(**kw)
+
+
 class GeneModel(nn.Module):
     """Base of the models (see the module docstring)."""
 
@@ -37,8 +68,10 @@ class GeneModel(nn.Module):
     classification_outputs: ClassVar[int] = 2
     #: The attention the model can report: "pcre", "marks" or None.
     attention: ClassVar[str | None] = None
-    #: The registry name (set by the registry).
+    #: The registry name.
     name: ClassVar[str] = ""
+    #: The options a configuration may set (a frozen :class:`ModelConfig`).
+    config_class: ClassVar[type[ModelConfig]] = ModelConfig
 
     @property
     def inputs(self) -> ModelInputs:

@@ -34,6 +34,7 @@ weights, within float rounding):
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -42,7 +43,7 @@ from torch import nn
 
 from .._dicts import merge
 from ..errors import ChromoflowError
-from .base import GeneModel, ModelInputs
+from .base import GeneModel, ModelConfig, ModelInputs
 from .layers import (
     MASKED,
     PairwiseTransformerParams,
@@ -57,16 +58,32 @@ from .layers import (
     split_heads,
 )
 
-PUBLISHED = {
-    "bin_sizes": [2000, 500, 100],
-    "window": 40_000,
-    "max_pcres": 8,
-    "d_emb": 128,
-    "d_head": 128,
-    "embed": {"n_layers": 1, "n_heads": 2, "d_model": 128, "d_ff": 128},
-    "pairwise": {"n_layers": 2, "n_heads": 2, "d_model": 128, "d_ff": 256},
-    "regulation": {"n_layers": 6, "n_heads": 8, "d_model": 256, "d_ff": 256},
-}
+
+@dataclass(frozen=True)
+class StageConfig(ModelConfig):
+    """One transformer stage: layers, heads, width, feed-forward width."""
+
+    n_layers: int
+    n_heads: int
+    d_model: int
+    d_ff: int
+
+
+@dataclass(frozen=True)
+class ChromoformerConfig(ModelConfig):
+    """Chromoformer's options; the defaults are the published model's (its geometry comes from the dataset)."""
+
+    bin_sizes: tuple[int, ...] = (2000, 500, 100)
+    window: int = 40_000
+    max_pcres: int = 8
+    d_emb: int = 128
+    d_head: int = 128
+    embed: StageConfig = StageConfig(n_layers=1, n_heads=2, d_model=128, d_ff=128)
+    pairwise: StageConfig = StageConfig(n_layers=2, n_heads=2, d_model=128, d_ff=256)
+    regulation: StageConfig = StageConfig(n_layers=6, n_heads=8, d_model=256, d_ff=256)
+
+
+PUBLISHED = ChromoformerConfig().as_dict()
 
 
 class EmbeddingParams(nn.Module):
@@ -307,26 +324,27 @@ class Chromoformer(GeneModel):
     """
 
     name = "chromoformer"
+    config_class = ChromoformerConfig
 
     def __init__(self, n_feats: int = 7, n_out: int = 2, use_pcres: bool = True, **config):
         super().__init__()
-        cfg = merge(PUBLISHED, config)
-        self.config = {"n_feats": n_feats, "n_out": n_out, "use_pcres": use_pcres, **cfg}
-        self.bin_sizes = [int(b) for b in cfg["bin_sizes"]]
+        cfg = ChromoformerConfig.from_dict(merge(PUBLISHED, config))
+        self.config = {"n_feats": n_feats, "n_out": n_out, "use_pcres": use_pcres, **cfg.as_dict()}
+        self.bin_sizes = [int(b) for b in cfg.bin_sizes]
         self.use_pcres = use_pcres
-        d = cfg["d_emb"]
-        if cfg["pairwise"]["d_model"] != d or cfg["embed"]["d_model"] != d:
+        d = cfg.d_emb
+        if cfg.pairwise.d_model != d or cfg.embed.d_model != d:
             raise ValueError("embed.d_model and pairwise.d_model must equal d_emb")
         self.d, self.n_feats = d, n_feats
         keys = [str(b) for b in self.bin_sizes]
         # Built in this order, so that a seed gives the official model's initial weights.
-        self.embed = Embedding(n_feats, keys, **cfg["embed"])
-        self.pairwise_interaction = PairwiseInteraction(n_feats, d, keys, **cfg["pairwise"])
-        self.regulation = Regulation(d, keys, **cfg["regulation"])
+        self.embed = Embedding(n_feats, keys, **cfg.embed.as_dict())
+        self.pairwise_interaction = PairwiseInteraction(n_feats, d, keys, **cfg.pairwise.as_dict())
+        self.regulation = Regulation(d, keys, **cfg.regulation.as_dict())
         self.fc_head = nn.Sequential(
-            nn.Linear(d * len(self.bin_sizes), cfg["d_head"]), nn.ReLU(), nn.Linear(cfg["d_head"], n_out)
+            nn.Linear(d * len(self.bin_sizes), cfg.d_head), nn.ReLU(), nn.Linear(cfg.d_head, n_out)
         )
-        self.grid = BinGrid(self.bin_sizes, cfg["window"], d)
+        self.grid = BinGrid(self.bin_sizes, cfg.window, d)
 
     @property
     def inputs(self) -> ModelInputs:

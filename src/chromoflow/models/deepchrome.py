@@ -7,40 +7,36 @@ on the same 100 bins of 100 bp around the TSS as AttentiveChrome.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from torch import nn
 
-from .base import PromoterWindowModel
+from .base import ModelConfig, PromoterWindowModel
+
+
+@dataclass(frozen=True)
+class DeepChromeConfig(ModelConfig):
+    """DeepChrome's options, as published."""
+
+    n_bins: int = 100
+    bin_size: int = 100
+    filters: int = 50
+    width: int = 10
+    pool: int = 5
+    dropout: float = 0.5
 
 
 class DeepChrome(PromoterWindowModel):
     """Reads the promoter window only; no attention to report."""
 
     name = "deepchrome"
+    config_class = DeepChromeConfig
 
-    def __init__(
-        self,
-        n_feats: int,
-        n_out: int = 2,
-        n_bins: int = 100,
-        bin_size: int = 100,
-        filters: int = 50,
-        width: int = 10,
-        pool: int = 5,
-        dropout: float = 0.5,
-        window: int = 40_000,
-    ):
+    def __init__(self, n_feats: int, n_out: int = 2, window: int = 40_000, **options):
         super().__init__()
-        self.config = {
-            "n_feats": n_feats,
-            "n_out": n_out,
-            "n_bins": n_bins,
-            "bin_size": bin_size,
-            "filters": filters,
-            "width": width,
-            "pool": pool,
-            "dropout": dropout,
-            "window": window,
-        }
+        o = DeepChromeConfig(**options)
+        self.config = {"n_feats": n_feats, "n_out": n_out, **o.as_dict(), "window": window}
+        n_bins, bin_size, filters, width, pool, dropout = o.n_bins, o.bin_size, o.filters, o.width, o.pool, o.dropout
         self.n_bins, self.bin_size = n_bins, bin_size
         flat = filters * ((n_bins - width + 1) // pool)
         self.features = nn.Sequential(

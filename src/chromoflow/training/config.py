@@ -29,6 +29,11 @@ A configuration has two sections::
       track_heldout: also evaluate the held-out fold after every epoch (history.tsv), as the original scripts
               report it; it never chooses an epoch
 
+:func:`resolve_config` builds both sections once, as frozen dataclasses: the
+model's options as its class's ``config_class`` (e.g. ``ChromoformerConfig``
+with its three ``StageConfig`` s), the training section as
+:class:`TrainingConfig`, together a :class:`RunConfig`.
+
 ``--config`` takes a preset name (``default``, ``official``, ``tiny``) or a
 YAML file; a file may start from a preset with ``preset: official``. Every
 key is checked: an unknown or misspelled key, a value of the wrong type or
@@ -40,13 +45,13 @@ from __future__ import annotations
 import copy
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from types import MappingProxyType
 
 import yaml
 
 from .._dicts import merge
 from ..errors import ChromoflowError
-from ..models.chromoformer import PUBLISHED
+from ..models.base import ModelConfig
+from ..models.registry import MODELS
 
 
 def _opt(default, allowed=None):
@@ -83,18 +88,15 @@ class TrainingConfig:
 
 @dataclass(frozen=True)
 class RunConfig:
-    """A model's whole configuration: its architecture options (``model``, read-only) and ``training``."""
+    """A model's whole configuration: its options (``model``, the model class's frozen ``config_class``) and
+    ``training``."""
 
-    model: MappingProxyType
+    model: ModelConfig
     training: TrainingConfig
-
-    @classmethod
-    def from_dict(cls, cfg: dict) -> RunConfig:
-        return cls(MappingProxyType(copy.deepcopy(cfg["model"])), TrainingConfig(**cfg["training"]))
 
     def as_dict(self) -> dict:
         """The plain form stored in checkpoints and metrics (``{"model": ..., "training": ...}``)."""
-        return {"model": copy.deepcopy(dict(self.model)), "training": self.training.as_dict()}
+        return {"model": self.model.as_dict(), "training": self.training.as_dict()}
 
 
 _BASE_TRAINING = TrainingConfig().as_dict()
@@ -103,9 +105,9 @@ _BASE_TRAINING = TrainingConfig().as_dict()
 # validation split (10 % of the training genes) choosing the best epoch and
 # stopping early.
 DEFAULTS = {
-    "chromoformer": {"model": copy.deepcopy(PUBLISHED), "training": dict(_BASE_TRAINING)},
+    "chromoformer": {"model": MODELS["chromoformer"].config_class().as_dict(), "training": dict(_BASE_TRAINING)},
     "attentivechrome": {
-        "model": {"n_bins": 100, "bin_size": 100, "bin_hidden": 32, "mark_hidden": 16},
+        "model": MODELS["attentivechrome"].config_class().as_dict(),
         "training": dict(
             _BASE_TRAINING,
             optimizer="adam",
@@ -119,7 +121,7 @@ DEFAULTS = {
         ),
     },
     "deepchrome": {
-        "model": {"n_bins": 100, "bin_size": 100, "filters": 50, "width": 10, "pool": 5, "dropout": 0.5},
+        "model": MODELS["deepchrome"].config_class().as_dict(),
         "training": dict(
             _BASE_TRAINING, optimizer="adam", lr=1e-3, weight_decay=0.0, scheduler="none", epochs=30, patience=5
         ),
@@ -304,4 +306,4 @@ def resolve_config(
         raise ChromoflowError(
             f"{source}: training.select {t.select} needs a validation split (training.val_fraction > 0, or --val-fold)"
         )
-    return RunConfig(MappingProxyType(cfg["model"]), t)
+    return RunConfig(MODELS[model].config_class.from_dict(cfg["model"]), t)

@@ -117,7 +117,7 @@ def train(
     data.require_truth()
 
     # The model takes its geometry from the data.
-    model_cfg = {**cfg.model, **model_class(model_name).geometry(ds_a)}
+    model_cfg = {**cfg.model.as_dict(), **model_class(model_name).geometry(ds_a)}
 
     def fresh_model():
         torch.manual_seed(seed)  # the same initial weights for every fold, as when trained alone
