@@ -318,8 +318,7 @@ def test_gpu_profile_on_a_local_machine(tmp_path):
     """-profile gpu with --gpus 2 (run on the CPU here): each sample x model task trains its four folds
     in one process, holds a GPU slot of its own, and every fold is published and scored as usual."""
     out = tmp_path / "results"
-    nextflow(
-        tmp_path,
+    args = (
         "-profile",
         "test,gpu",
         "--device",
@@ -332,9 +331,8 @@ def test_gpu_profile_on_a_local_machine(tmp_path):
         2,
         "--perturb",
         "false",
-        "--outdir",
-        out,
     )
+    nextflow(tmp_path, *args, "--outdir", out)
     t = trace(out)
     train = t[t.process == "TRAIN"]
     assert sorted(train.name) == [
@@ -354,24 +352,7 @@ def test_gpu_profile_on_a_local_machine(tmp_path):
         run = out / "training" / "cellB" / "classification" / "deepchrome" / f"fold{fold}"
         assert torch.load(run / "model.pt", weights_only=True)["fold"] == fold and (run / "heldout.tsv").exists()
     # -resume re-runs nothing: the GPU slot line names no path whose time stamp moves.
-    nextflow(
-        tmp_path,
-        "-profile",
-        "test,gpu",
-        "--device",
-        "cpu",
-        "--gpus",
-        2,
-        "--models",
-        "deepchrome",
-        "--epochs",
-        2,
-        "--perturb",
-        "false",
-        "--outdir",
-        out,
-        "-resume",
-    )
+    nextflow(tmp_path, *args, "--outdir", out, "-resume")
     assert (trace(out).status == "CACHED").all()
 
 

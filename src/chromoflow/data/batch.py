@@ -77,10 +77,6 @@ class PackedBatch:
         """P, the pCRE slots per gene."""
         return int(self.pcre_length.shape[1])
 
-    @property
-    def bin_sizes(self) -> list[int]:
-        return list(self.pcre_bin_slot)
-
     def bin_gene(self, b: int):
         """(n_b,) the batch row of each pCRE bin at bin size ``b``."""
         return self.pcre_slots[self.pcre_bin_slot[b]] // self.n_slots

@@ -187,23 +187,6 @@ def _fold_from_name(checkpoint) -> int | None:
     return int(m[-1]) if m else None
 
 
-BEDPE_ATTENTION_COLUMNS = [
-    "chrom1",
-    "start1",
-    "end1",
-    "chrom2",
-    "start2",
-    "end2",
-    "name",
-    "score",
-    "strand1",
-    "strand2",
-    "gene_name",
-    "rank",
-    "interaction_score",
-]
-
-
 def write_pcre_attention(ds: GeneDataset, gene_idx, att, path, bin_sizes) -> None:
     """BEDPE of the promoter's last-layer regulation attention (``att``: (R, genes, 1+P)) to each of its pCREs.
 
