@@ -13,8 +13,16 @@ NEXTFLOW_LINT   := $(BIN)/nextflow-lint
 # the repository: nf-core's pipeline lint reads every file under it, its own templates included.
 NFCORE_VENV ?= $(HOME)/.cache/chromoflow/venv-nfcore
 NFCORE      := $(NFCORE_VENV)/.installed
+# The runtime image, built here from this repository (no registry needed), outside the checkout:
+# a folder (Charliecloud) and the same root as an Apptainer/Singularity image file. The pipeline's
+# charliecloud, apptainer and singularity profiles use these paths by default.
+VERSION          := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+CHROMOFLOW_IMAGES ?= $(HOME)/.cache/chromoflow/images
+IMAGE            := $(CHROMOFLOW_IMAGES)/chromoflow-$(VERSION)
+SIF              := $(CHROMOFLOW_IMAGES)/chromoflow-$(VERSION).sif
+APPTAINER_PREFIX ?= $(HOME)/.cache/chromoflow/apptainer-1.4.1
 
-.PHONY: setup lint test test-fast demo bench clean
+.PHONY: setup lint test test-fast demo bench clean hpc-tools apptainer image sif
 
 setup: $(STAMP) $(NEXTFLOW) $(NEXTFLOW_STRICT) $(NEXTFLOW_LINT) $(NFCORE)
 
@@ -39,6 +47,25 @@ $(NFCORE): tools/nfcore-requirements.txt
 	$(NFCORE_VENV)/bin/pip install --quiet -r tools/nfcore-requirements.txt
 	touch $(NFCORE)
 
+# Debian packages for the container and cluster tests: Slurm + munge, Charliecloud, debootstrap, Podman,
+# Apptainer's build dependencies (root; does nothing when they are installed).
+hpc-tools:
+	tools/hpc-tools.sh
+
+# Apptainer 1.4.1 from source (the Go module proxy), linked into .venv/bin; a site's Apptainer >= 1.4 on
+# PATH is linked instead. Skip it where your site provides Apptainer or Singularity.
+apptainer: hpc-tools | $(STAMP)
+	tools/apptainer/install.sh $(APPTAINER_PREFIX) $(BIN)
+
+# The runtime image as a folder: debootstrap bookworm + containers/install.sh (rebuilt when the recipe,
+# constraints or src/ change). Needs root.
+image: hpc-tools
+	containers/build-root.sh $(IMAGE)
+
+# The same image as a SIF for -profile apptainer/singularity.
+sif: image apptainer
+	PATH="$(CURDIR)/$(BIN):$$PATH" containers/build-sif.sh $(IMAGE) $(SIF)
+
 # ruff's checks and formatting (configured in pyproject.toml); the first thing CI runs.
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -49,9 +76,11 @@ test-fast: $(STAMP)
 	$(BIN)/pytest -q -m "not slow and not nextflow"
 
 # Every test: lint, unit and CLI tests, the pipeline on the pinned Nextflow, each module's stub, the test
-# profile under the strict parser on the newest Nextflow, nextflow lint, nf-core's schema and pipeline lints, MultiQC.
-test: lint setup
-	PATH="$(CURDIR)/$(BIN):$$PATH" CHROMOFLOW_REQUIRE_NEXTFLOW=1 \
+# profile under the strict parser on the newest Nextflow, nextflow lint, nf-core's schema and pipeline lints, MultiQC;
+# the test profile in the image (Charliecloud, Apptainer, Singularity) and on a real one-node Slurm.
+test: lint setup sif
+	PATH="$(CURDIR)/$(BIN):$$PATH" CHROMOFLOW_REQUIRE_NEXTFLOW=1 CHROMOFLOW_REQUIRE_HPC=1 \
+		CHROMOFLOW_IMAGE="$(IMAGE)" CHROMOFLOW_SIF="$(SIF)" \
 		CHROMOFLOW_NEXTFLOW_STRICT="$(CURDIR)/$(NEXTFLOW_STRICT)" CHROMOFLOW_NEXTFLOW_LINT="$(CURDIR)/$(NEXTFLOW_LINT)" \
 		CHROMOFLOW_NFCORE_BIN="$(NFCORE_VENV)/bin" $(BIN)/pytest -q --durations=20
 

@@ -12,7 +12,7 @@
  */
 
 include { CHROMOFLOW                         } from './workflows/chromoflow'
-include { checkInputs; informationRequested } from './subworkflows/local/utils_chromoflow'
+include { checkInputs; informationRequested; removeStartedReports } from './subworkflows/local/utils_chromoflow'
 
 workflow {
     main:
@@ -21,9 +21,10 @@ workflow {
         log.info(information)
         return
     }
-    def (samples, marks, jobs, errors, warnings, isYaml) = checkInputs(params, projectDir, workflow.commandLine, workflow.containerEngine ?: '')
+    def (samples, marks, jobs, errors, warnings, isYaml) = checkInputs(params, projectDir, workflow.commandLine, [engine: workflow.containerEngine ?: '', profiles: workflow.profile.tokenize(','), env: System.getenv()])
     warnings.each { w -> log.warn(w) }
     if (errors) {
+        removeStartedReports(params)
         error("chromoflow cannot start:\n  - " + errors.join("\n  - "))
     }
     log.info("chromoflow: ${samples.size()} sample(s), marks ${marks.join(',')}, " + (params.pretrained ? "predict-only with ${params.pretrained}" : "${jobs.size()} training task(s), ${jobs.sum { j -> j.folds.size() }} fold run(s)"))

@@ -224,3 +224,68 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if HEAVY_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+
+
+# ------------------------------------------------------------------ the pipeline where users run it
+# Shared by the pipeline, deployment and check tests: one local -profile test run (the reference every
+# container and cluster run is compared with), one Slurm cluster, the images `make image`/`make sif` built.
+
+
+def _required_hpc() -> bool:
+    return bool(os.environ.get("CHROMOFLOW_REQUIRE_HPC"))
+
+
+def _hpc_missing(what: str):
+    if _required_hpc():
+        pytest.fail(f"{what} (make test installs and builds it: make hpc-tools apptainer image sif)")
+    pytest.skip(what)
+
+
+@pytest.fixture(scope="session")
+def test_profile_run(tmp_path_factory):
+    """-profile test on the newest Nextflow with NXF_SYNTAX_PARSER=v2 (the strict syntax), into the profile's
+    results-test/ (Nextflow 25.04's strict parser ignores a command-line --outdir in the config, where the run
+    reports' paths are set: nextflow-io/nextflow#6363, fixed in 25.10). Returns (launch folder, outdir)."""
+    from _nextflow import nextflow
+
+    launch = tmp_path_factory.mktemp("nf-test")
+    nextflow(launch, "-profile", "test", strict=True)
+    return launch, launch / "results-test"
+
+
+@pytest.fixture(scope="session")
+def image_folder() -> Path:
+    """The folder image `make image` built (CHROMOFLOW_IMAGE)."""
+    path = os.environ.get("CHROMOFLOW_IMAGE")
+    if not path or not (Path(path) / "opt" / "chromoflow" / "source.sha256").exists():
+        _hpc_missing(f"no image folder built by 'make image' (CHROMOFLOW_IMAGE={path})")
+    return Path(path)
+
+
+@pytest.fixture(scope="session")
+def sif_image() -> Path:
+    """The SIF `make sif` built (CHROMOFLOW_SIF), and Apptainer on PATH."""
+    path = os.environ.get("CHROMOFLOW_SIF")
+    if not path or not Path(path).is_file():
+        _hpc_missing(f"no SIF built by 'make sif' (CHROMOFLOW_SIF={path})")
+    if shutil.which("apptainer") is None or shutil.which("singularity") is None:
+        _hpc_missing("apptainer/singularity not on PATH (make apptainer links them into .venv/bin)")
+    return Path(path)
+
+
+@pytest.fixture(scope="session")
+def slurm(tmp_path_factory):
+    """A one-node Slurm cluster (tests/_slurm.py), started for the session and stopped after it."""
+    from _slurm import LocalSlurm, missing_tools
+
+    missing = missing_tools()
+    if missing:
+        _hpc_missing(
+            f"Slurm not installed ({', '.join(missing)} not found; make hpc-tools installs slurm-wlm and munge)"
+        )
+    if os.geteuid() != 0:
+        _hpc_missing("the one-node Slurm of the tests starts its daemons as root")
+    cluster = LocalSlurm(tmp_path_factory.mktemp("slurm"))
+    cluster.start()
+    yield cluster
+    cluster.stop()

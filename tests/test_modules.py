@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from _nextflow import REPO, nextflow_bin, nextflow_env
+from _nextflow import REPO, module_inputs, nextflow_bin, nextflow_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.nextflow]
 
@@ -29,35 +29,13 @@ EXPECTED = {
     "SUMMARIZE": (["metrics.tsv", "metrics_by_model.tsv", "predictions.tsv", "chromoflow_metrics_mqc.tsv"], True),
     "REPORT": (["report.html"], False),
 }
-INPUTS = [
-    "genes.gtf",
-    "cellA.bam",
-    "cellA.bam.bai",
-    "contacts.mcool",
-    "genes.tsv",
-    "a/H3K4me3.bw",
-    "b/H3K4me3.bw",
-    "pcres.tsv",
-    "expression.tsv",
-    "cellA.h5",
-    "model.pt",
-    "manifest.tsv",
-    "heldout.tsv",
-    "metrics.json",
-    "metrics.tsv",
-    "effects.tsv",
-    "run.json",
-    "versions.yml",
-]
 
 
 @pytest.fixture(scope="module")
 def tasks(tmp_path_factory) -> dict:
     nextflow = nextflow_bin()
     root = tmp_path_factory.mktemp("modules")
-    for name in INPUTS:
-        (root / "inputs" / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / "inputs" / name).write_text("placeholder\n")
+    module_inputs(root / "inputs")
     (root / "modules_test.config").write_text(
         "process { withName: 'GENES' { ext.prefix = { \"${meta.id}.renamed\" } } }\n"
         f"trace {{ enabled = true; overwrite = true; file = '{root}/trace.txt'; fields = 'name,status,exit,workdir' }}\n"

@@ -35,18 +35,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.nextflow]
 
 
 @pytest.fixture(scope="module")
-def test_run(tmp_path_factory):
-    """-profile test on the newest Nextflow with NXF_SYNTAX_PARSER=v2 (the strict syntax), into the profile's
-    results-test/ (Nextflow 25.04's strict parser ignores a command-line --outdir in the config, where the run
-    reports' paths are set: nextflow-io/nextflow#6363, fixed in 25.10)."""
-    launch = tmp_path_factory.mktemp("nf-test")
-    proc = nextflow(launch, "-profile", "test", strict=True)
-    return launch, proc
+def test_run(test_profile_run):
+    """-profile test under the strict parser (conftest's session-wide run, also the deployment tests' reference)."""
+    return test_profile_run
 
 
 def test_profile_test_end_to_end(test_run):
-    launch, proc = test_run
-    out = launch / "results-test"
+    launch, out = test_run
     metrics = pd.read_csv(out / "summary" / "metrics.tsv", sep="\t")
     # one row per sample x fold x model, with real numbers
     assert len(metrics) == 2 * 4 * 3
@@ -109,7 +104,8 @@ def test_resume_reruns_nothing(test_run):
     launch, _ = test_run
     nextflow(launch, "-profile", "test", "-resume", strict=True)
     t = trace(launch / "results-test")
-    assert len(t) == 29 + 8 + 1 and (t.status == "CACHED").all(), t.status.value_counts()  # + INTERPRET x 8, REPORT
+    # GENES, PCRES, 2 DATASET, 6 TRAIN (4 folds each), SUMMARIZE, 8 INTERPRET, REPORT
+    assert len(t) == 12 + 8 and (t.status == "CACHED").all(), t.status.value_counts()
 
 
 def test_multiqc_reads_the_summary(test_run, tmp_path):

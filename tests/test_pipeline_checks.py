@@ -11,6 +11,7 @@ parameter and once for a samplesheet in test_pipeline.py.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -21,6 +22,7 @@ from _nextflow import (
     MARKS,
     REPO,
     SIM,
+    bare_root,
     nextflow_bin,
     nextflow_env,
     sim_rows,
@@ -191,11 +193,6 @@ def checks(tmp_path_factory):
             "params": {**base, "container": "chromoflow:0.1.0"},
             "engine": "singularity",
         },
-        {
-            "name": "singularity, missing image file",
-            "params": {**base, "container": str(folder / "chromoflow.sif")},
-            "engine": "singularity",
-        },
     ]
     inputs += [{"name": f"sheet: {name}", "params": {**base, "input": str(path)}} for name, (path, _) in sheets.items()]
     inputs += [
@@ -335,10 +332,7 @@ def test_container_checks_say_how_to_get_the_image(checks):
         "singularity cannot pull the local tag chromoflow:0.1.0" in e
         for e in checks[0]["singularity, local tag"]["errors"]
     )
-    assert any(
-        "chromoflow.sif does not exist: build it with 'singularity build" in e
-        for e in checks[0]["singularity, missing image file"]["errors"]
-    )
+    # Singularity/Apptainer and Charliecloud images: test_runtime_problems_are_named_before_any_task.
 
 
 @pytest.mark.parametrize(
@@ -399,3 +393,119 @@ def test_ext_args_string_or_map_reach_the_script_quoted(checks, tmp_path, ext_ar
     options = checks[1][json.dumps(ext_args)]
     assert run_words(options, tmp_path) == words
     assert not (tmp_path / "MARKER").exists()
+
+
+# ------------------------------------------------------------------ where the tasks run
+
+
+@pytest.fixture(scope="module")
+def runtime_checks(tmp_path_factory, slurm, image_folder, sif_image):
+    """The runtime checks (runtime.nf) on every case in one launch: missing programs, bad images, what Slurm refuses."""
+    folder = tmp_path_factory.mktemp("runtime-checks")
+    base = {"input": str(SIM / "samplesheet.csv"), "genes": str(SIM / "genes.gtf")}
+    bare = bare_root(folder)
+    bare_sif = folder / "bare.sif"
+    proc = subprocess.run(["apptainer", "build", str(bare_sif), str(bare)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (folder / "text.sif").write_text("not an image\n")
+    nowhere = {"PATH": "/nonexistent"}
+    on_slurm = {"SLURM_CONF": str(slurm.conf)}
+
+    def case(name, engine="", profiles=(), env=None, **params):
+        return {
+            "name": name,
+            "engine": engine,
+            "profiles": list(profiles),
+            "env": env or {},
+            "params": {**base, **params},
+        }
+
+    inputs = [
+        case("charliecloud: no ch-run", "charliecloud", env=nowhere, container=str(image_folder)),
+        case("apptainer: no apptainer", "apptainer", env=nowhere, container=str(sif_image)),
+        case("singularity: no singularity", "singularity", env=nowhere, container=str(sif_image)),
+        case("charliecloud: missing folder", "charliecloud", container="/no/such/image"),
+        case("charliecloud: relative folder", "charliecloud", container="chromoflow:0.1.0"),
+        case("charliecloud: no chromoflow", "charliecloud", container=str(bare)),
+        case("charliecloud: the built image", "charliecloud", container=str(image_folder)),
+        case("apptainer: missing SIF", "apptainer", container="/no/such/chromoflow.sif"),
+        case("apptainer: not a SIF", "apptainer", container=str(folder / "text.sif")),
+        case("apptainer: no chromoflow", "apptainer", container=str(bare_sif)),
+        case("singularity: local tag", "singularity", container="chromoflow:0.1.0"),
+        case("apptainer: registry URI", "apptainer", container="docker://ghcr.io/example/chromoflow:0.1.0"),
+        case("apptainer: the built SIF", "apptainer", container=str(sif_image)),
+        case("singularity: the built SIF", "singularity", container=str(sif_image)),
+        case("slurm: no sbatch", profiles=["test", "slurm"], env=nowhere),
+        case("slurm: unknown partition", profiles=["test", "slurm"], env=on_slurm, slurm_queue="nope"),
+        case("slurm: too much memory", profiles=["test", "slurm"], env=on_slurm, max_memory="10.TB"),
+        case("slurm: too many CPUs", profiles=["test", "slurm"], env=on_slurm, max_cpus=512),
+        case("slurm: unknown GPU partition", profiles=["test", "gpu", "slurm"], env=on_slurm, gpu_queue="nope"),
+        case("slurm: GPU partition", profiles=["test", "gpu", "slurm"], env=on_slurm, gpu_queue="gpu"),
+        case("slurm: default partition", profiles=["test", "slurm"], env=on_slurm),
+        case("slurm: checks skipped", profiles=["test", "slurm"], env=nowhere, validate_params=False),
+        case("google: local tag", profiles=["gpu", "google"], container="chromoflow:0.1.0"),
+        case("google: registry image", profiles=["gpu", "google"], container="ghcr.io/example/chromoflow:0.1.0"),
+        case("awsbatch: local tag", profiles=["awsbatch"], container="chromoflow:0.1.0"),
+    ]
+    (folder / "cases.json").write_text(json.dumps({"inputs": inputs, "ext_args": []}))
+    results = run_checks(folder, strict=False)
+    return {r["name"]: r["errors"] for r in results["inputs"]}
+
+
+RUNTIME_CASES = {
+    "charliecloud: no ch-run": "-profile charliecloud: 'ch-run' is not on PATH: install Charliecloud (Debian/Ubuntu: apt-get install charliecloud",
+    "apptainer: no apptainer": "-profile apptainer: 'apptainer' is not on PATH: install Apptainer (here: 'make apptainer'",
+    "singularity: no singularity": "-profile singularity: 'singularity' is not on PATH: install Apptainer or SingularityCE",
+    "charliecloud: missing folder": "-profile charliecloud: the image folder /no/such/image does not exist: build it with 'make image'",
+    "charliecloud: relative folder": "-profile charliecloud: --container chromoflow:0.1.0: give the absolute path of an image folder",
+    "charliecloud: no chromoflow": "cannot run chromoflow (ch-run ",
+    "apptainer: missing SIF": "-profile apptainer: the container image /no/such/chromoflow.sif does not exist: build it with 'make sif'",
+    "apptainer: not a SIF": "text.sif is not a Singularity/Apptainer image file (SIF): build it with 'make sif'",
+    "apptainer: no chromoflow": "bare.sif cannot run chromoflow (apptainer exec ",
+    "singularity: local tag": "singularity cannot pull the local tag chromoflow:0.1.0: build it with 'make sif'",
+    "slurm: no sbatch": "-profile slurm: 'sbatch' is not on PATH: run the pipeline where Slurm's commands are",
+    "slurm: unknown partition": (
+        "-profile slurm: Slurm refuses a task's largest request in partition 'nope' (2 CPUs, 6.GB, 1.h): "
+        "Invalid partition name specified; set --slurm_queue to one of the cluster's partitions"
+    ),
+    "slurm: too much memory": (
+        "-profile slurm: Slurm refuses a task's largest request in the default partition (2 CPUs, 10.TB, 1.h): "
+        "Requested node configuration is not available; lower --max_cpus/--max_memory/--max_time"
+    ),
+    "slurm: too many CPUs": "-profile slurm: Slurm refuses a task's largest request in the default partition (512 CPUs, 6.GB, 1.h)",
+    "slurm: unknown GPU partition": "Slurm refuses a GPU task's largest request in partition 'nope' (2 CPUs, 6.GB, 1.h, 1 GPU): Invalid partition name specified; set --gpu_queue",
+    "google: local tag": "-profile google: --container chromoflow:0.1.0: cloud batch pulls every task's image from a registry",
+    "awsbatch: local tag": "-profile awsbatch: --container chromoflow:0.1.0: cloud batch pulls",
+}
+
+
+@pytest.mark.parametrize("name", sorted(RUNTIME_CASES))
+def test_runtime_problems_are_named_before_any_task(runtime_checks, name):
+    errors = runtime_checks[name]
+    assert len(errors) == 1 and RUNTIME_CASES[name] in errors[0], errors
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "charliecloud: the built image",
+        "apptainer: the built SIF",
+        "singularity: the built SIF",
+        "apptainer: registry URI",
+        "slurm: GPU partition",
+        "slurm: default partition",
+        "slurm: checks skipped",
+        "google: registry image",
+    ],
+)
+def test_a_usable_runtime_passes_the_checks(runtime_checks, name):
+    assert runtime_checks[name] == []
+
+
+def test_apptainer_check_runs_the_image_as_the_profile_does():
+    """The check's `apptainer exec` options are the apptainer/singularity profiles' runOptions."""
+    config = (REPO / "nextflow.config").read_text()
+    runtime = (REPO / "subworkflows/local/utils_chromoflow/runtime.nf").read_text()
+    options = re.search(r"def apptainerRunOptions\(\) \{\s*return \[(.*?)\]", runtime).group(1)
+    expected = " ".join(o.strip().strip("'") for o in options.split(","))
+    assert f"apptainer.runOptions   = '{expected}'" in config and f"singularity.runOptions = '{expected}'" in config

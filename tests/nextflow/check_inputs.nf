@@ -6,7 +6,8 @@
  *   nextflow run tests/nextflow/check_inputs.nf -c nextflow.config -profile test \
  *       --cases cases.json --results results.json --repo .
  *
- * cases.json: {"inputs": [{"name": .., "params": {overrides}, "command_line": "..", "engine": ".."}],
+ * cases.json: {"inputs": [{"name": .., "params": {overrides}, "command_line": "..", "engine": "..",
+ *                          "profiles": [..], "env": {variables replaced in this launch's environment}}],
  *              "ext_args": [a String or a Map, as a config's ext.args]}
  * results.json: {"inputs": one entry per case (errors, warnings, samples, marks, planned jobs),
  *                "ext_args": the options each ext.args gives a task script (shellOptions)}.
@@ -22,7 +23,7 @@ workflow {
     def defaults = params.findAll { k, _v -> !(k.toString() in ['cases', 'results', 'repo']) }
     def results = cases.collect { c ->
         def merged = defaults + ((c.params ?: [:]) as Map)
-        def (samples, marks, jobs, errors, warnings, _isYaml) = checkInputs(merged, file(params.repo.toString()), (c.command_line ?: '').toString(), (c.engine ?: '').toString())
+        def (samples, marks, jobs, errors, warnings, _isYaml) = checkInputs(merged, file(params.repo.toString()), (c.command_line ?: '').toString(), [engine: (c.engine ?: '').toString(), profiles: (c.profiles ?: []) as List, env: System.getenv() + ((c.env ?: [:]) as Map)])
         [
             name: c.name, errors: errors.collect { e -> e.toString() }, warnings: warnings.collect { w -> w.toString() },
             samples: samples.keySet().toList(), marks: marks, jobs: jobs.collect { j -> [id: j.id.toString(), folds: j.folds, sample: j.sample, label: j.label.toString(), reference: j.reference] },

@@ -30,7 +30,17 @@ SUBCOMMANDS = (
 )
 
 
-@click.group(cls=SafeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(SafeGroup):
+    """Subcommands imported when they are run: ``chromoflow genes`` does not pay for importing torch."""
+
+    def list_commands(self, ctx):
+        return sorted(SUBCOMMANDS)
+
+    def get_command(self, ctx, name):
+        return subcommand(name) if name in SUBCOMMANDS else None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="chromoflow")
 @click.option("-v", "--verbose", is_flag=True, help="Also print informational details.")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
@@ -42,10 +52,6 @@ def cli(verbose: bool, quiet: bool):
 def subcommand(name: str) -> click.Command:
     """The click command of subcommand ``name`` (``import-binned`` lives in ``import_binned``)."""
     return importlib.import_module(f"{__name__}.{name.replace('-', '_')}").command
-
-
-for _name in SUBCOMMANDS:
-    cli.add_command(subcommand(_name))
 
 
 def main():

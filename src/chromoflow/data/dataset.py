@@ -33,6 +33,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import h5py
 import numpy as np
@@ -40,8 +41,10 @@ import pandas as pd
 
 from .._arrays import expand_ranges
 from ..errors import ChromoflowError
-from .batch import PackedBatch
 from .layout import left_pad, n_bins
+
+if TYPE_CHECKING:  # torch is imported only where batches are made: `chromoflow dataset` does not need it
+    from .batch import PackedBatch
 
 FORMAT = "chromoflow-dataset"
 FORMAT_VERSION = 1
@@ -195,6 +198,8 @@ class GeneDataset:
         feature values out and gives where to find them instead, for a copy
         of the arrays kept elsewhere (e.g. on a GPU).
         """
+        from .batch import PackedBatch
+
         idx = np.asarray(idx, np.int64)
         sizes = self.bin_sizes if bin_sizes is None else [int(b) for b in bin_sizes]
         B, P = len(idx), self.max_pcres

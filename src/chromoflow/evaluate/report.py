@@ -444,7 +444,13 @@ def load_interpretations(folders: list[Path]) -> dict:
             )
             profile = numeric_columns(profile, path, list(profile.columns), required=list(profile.columns))
         key = (str(meta.get("sample", folder.name)), str(meta.get("task", "")), str(meta.get("model", "")))
-        groups.setdefault(key, []).append({"links": links, "profile": profile})
+        fold = str(meta.get("fold", ""))
+        order = (int(fold) if fold.isdigit() else 1 << 30, fold, str(folder))
+        groups.setdefault(key, []).append({"links": links, "profile": profile, "order": order})
+    # Folders arrive in whatever order the pipeline's tasks finished: fold order makes the page the same every run
+    # (points drawn in the same order, profiles averaged in the same order).
+    for members in groups.values():
+        members.sort(key=lambda m: m["order"])
     return groups
 
 

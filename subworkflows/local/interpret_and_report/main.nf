@@ -27,7 +27,8 @@ workflow INTERPRET_AND_REPORT {
             def description = [name: "${run.label} ${run.task} ${run.model} fold ${run.fold}".toString(), sample: run.label, task: run.task, model: run.model, fold: run.fold]
             [[id: run.id], h5, ref, ckpt, run.fold == 'auto' ? null : run.fold, description, "${run.label}/${run.task}/${run.model}/fold${run.fold}".toString()]
         })
-        ch_interpretation = INTERPRET.out.interpretation.map { _meta, folder -> folder }.collect().ifEmpty([])
+        // In run order, not the order tasks finished: the same REPORT inputs (and cache hash) every launch.
+        ch_interpretation = INTERPRET.out.interpretation.toSortedList { a, b -> a[0].id <=> b[0].id }.map { list -> list.collect { _meta, folder -> folder } }
         ch_versions = INTERPRET.out.versions
     } else {
         ch_interpretation = channel.value([])

@@ -7,6 +7,7 @@
 
 include { validateParameters; schemaHelp } from './schema'
 include { readSamplesheet; markOrder     } from './samplesheet'
+include { runtimeProblems                } from './runtime'
 
 def PRESETS() {
     return ['default', 'official', 'tiny']
@@ -77,36 +78,25 @@ def imageInspect(String engine, String image) {
     }
 }
 
-/** The one line that says how to get the container image, or null when the engine has it. */
+/** Docker/Podman: the one line that says how to get the container image, or null when the engine has it
+ * (Apptainer, Singularity and Charliecloud images: runtime.nf). */
 def containerProblem(String engine, String image, projectDir) {
-    if (!engine || !image) {
-        return null
+    if (!(engine in ['docker', 'podman']) || !image || image.contains('/')) {
+        return null  // no image, or a registry URI: pulled where the tasks run
     }
-    if (engine == 'docker' || engine == 'podman') {
-        if (image.contains('/')) {
-            return null  // a registry URI: pulled where the tasks run
-        }
-        def found = imageInspect(engine, image)
-        if (found == null) {
-            return "the container image ${image} is a local tag and ${engine} is not available on this machine: build it where ${engine} runs ('${engine} build -t ${image} -f containers/Dockerfile .'), push it to a registry and pass --container REGISTRY/${image}"
-        }
-        return found ? null : "the container image ${image} is not in ${engine}: build it once with '${engine} build -t ${image} -f ${projectDir}/containers/Dockerfile ${projectDir}' (or pull a pushed copy and pass --container REGISTRY/chromoflow:TAG)"
+    def found = imageInspect(engine, image)
+    if (found == null) {
+        return "the container image ${image} is a local tag and ${engine} is not available on this machine: build it where ${engine} runs ('${engine} build -t ${image} -f containers/Dockerfile .'), push it to a registry and pass --container REGISTRY/${image}"
     }
-    if (engine in ['singularity', 'apptainer']) {
-        if (image.endsWith('.sif') || image.startsWith('/')) {
-            return file(image).exists() ? null : "the container image ${image} does not exist: build it with '${engine} build ${image} ${projectDir}/containers/chromoflow.def'"
-        }
-        if (!image.contains('/')) {
-            return "${engine} cannot pull the local tag ${image}: build an image file with '${engine} build chromoflow_0.1.0.sif ${projectDir}/containers/chromoflow.def' and pass --container chromoflow_0.1.0.sif (or a registry URI of a pushed copy)"
-        }
-    }
-    return null
+    return found ? null : "the container image ${image} is not in ${engine}: build it once with '${engine} build -t ${image} -f ${projectDir}/containers/Dockerfile ${projectDir}' (or pull a pushed copy and pass --container REGISTRY/chromoflow:TAG)"
 }
 
 /**
- * Everything checked before any task starts: [samples, marks, jobs, errors, warnings].
+ * Everything checked before any task starts: [samples, marks, jobs, errors, warnings, isYaml].
+ * `where`: [engine: the container engine, profiles: the -profile names, env: the environment] (runtime.nf).
  */
-def checkInputs(Map params, projectDir, String commandLine, String containerEngine) {
+def checkInputs(Map params, projectDir, String commandLine, Map where) {
+    def containerEngine = (where.engine ?: '').toString()
     def schema = new groovy.json.JsonSlurper().parse(file("${projectDir}/nextflow_schema.json").toFile()) as Map
     def (errors, warnings) = params.validate_params ? validateParameters(params, schema, commandLine) : [[], []]
     if (params.genes && !(params.genes.toString() ==~ /(?i).*\.(gtf|gff|gff3|bed)(\.gz)?$/)) {
@@ -175,7 +165,26 @@ def checkInputs(Map params, projectDir, String commandLine, String containerEngi
     if (container) {
         errors << container
     }
+    // Runtimes, images and the scheduler are checked on this machine (--validate_params false skips it,
+    // e.g. where only the compute nodes have the container runtime).
+    if (params.validate_params) {
+        errors += runtimeProblems(params, where, projectDir.toString())
+    }
     return [samples, marks, jobs, errors, warnings, isYaml]
+}
+
+/**
+ * A run stopped by its checks leaves nothing in --outdir: the trace file that Nextflow opens at the start
+ * (nextflow.config names it) is removed, and the folders it created if they are then empty.
+ */
+def removeStartedReports(Map params) {
+    def info = new File("${params.outdir}/pipeline_info")
+    new File(info, "trace_${params.trace_report_suffix}.txt").delete()
+    [info, info.parentFile].each { dir ->
+        if (dir.isDirectory() && !dir.list()) {
+            dir.delete()
+        }
+    }
 }
 
 /** --help and --version: the text to print, or null to run. */
