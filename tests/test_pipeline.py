@@ -368,9 +368,11 @@ def test_gpu_and_cluster_profiles_resolve():
     assert "process.'withLabel:process_gpu'.accelerator = 1" in gpu and "params.device = 'cuda'" in gpu
     assert "docker.runOptions = '-u $(id -u):$(id -g)'" in gpu
     slurm = config("gpu,slurm,singularity")
+    # GPU tasks ask Slurm for their GPU (only when -profile gpu gave them an accelerator)
+    assert "process.executor = 'slurm'" in slurm
     assert (
-        "process.executor = 'slurm'" in slurm
-        and "process.'withLabel:process_gpu'.clusterOptions = '--gres=gpu:1'" in slurm
+        "process.'withLabel:process_gpu'.clusterOptions = { task.accelerator ? \"--gres=gpu:${task.accelerator.request}\" : '' }"
+        in slurm
     )
     google = config("gpu,google")
     assert "process.executor = 'google-batch'" in google

@@ -137,7 +137,7 @@ def checks(tmp_path_factory):
     sheets = bad_sheets(folder)
     inputs = [
         {"name": "test profile", "params": base},
-        {"name": "folds_per_task 0", "params": {**base, "folds_per_task": 0}},
+        {"name": "folds_per_task 1", "params": {**base, "folds_per_task": 1}},
         {"name": "one fold as a number", "params": {**base, "folds": 1}},
         {
             "name": "fold change pair",
@@ -261,7 +261,8 @@ def test_the_strict_parser_gives_the_same_outcomes(checks):
     assert run_checks(folder, strict=True) == results
 
 
-def test_the_test_profile_plans_one_task_per_fold(checks):
+def test_the_test_profile_plans_one_task_per_sample_and_model(checks):
+    """The test profile trains each sample x model's four folds in one task (--folds_per_task 0)."""
     case = checks[0]["test profile"]
     assert (
         case["errors"] == []
@@ -269,14 +270,14 @@ def test_the_test_profile_plans_one_task_per_fold(checks):
         and case["samples"] == ["cellA", "cellB"]
         and case["marks"] == MARKS
     )
-    assert len(case["jobs"]) == 2 * 3 * 4 and all(len(j["folds"]) == 1 for j in case["jobs"])
-    assert "cellB.classification.attentivechrome.fold3" in {j["id"] for j in case["jobs"]}
+    assert len(case["jobs"]) == 2 * 3 and all(j["folds"] == [1, 2, 3, 4] for j in case["jobs"])
+    assert "cellA.classification.deepchrome.folds1-2-3-4" in {j["id"] for j in case["jobs"]}
 
 
-def test_folds_per_task_groups_folds(checks):
-    jobs = checks[0]["folds_per_task 0"]["jobs"]
-    assert len(jobs) == 2 * 3 and all(j["folds"] == [1, 2, 3, 4] for j in jobs)
-    assert "cellA.classification.deepchrome.folds1-2-3-4" in {j["id"] for j in jobs}
+def test_folds_per_task_1_plans_one_task_per_fold(checks):
+    jobs = checks[0]["folds_per_task 1"]["jobs"]
+    assert len(jobs) == 2 * 3 * 4 and all(len(j["folds"]) == 1 for j in jobs)
+    assert "cellB.classification.attentivechrome.fold3" in {j["id"] for j in jobs}
     assert [j["folds"] for j in checks[0]["one fold as a number"]["jobs"]] == [[1]] * 6
 
 
